@@ -1,0 +1,225 @@
+"""The coopgraph command line: a thin click layer, each command calling one library function.
+
+Exit codes: 0 success; 1 the input was read and fails (violations, a refused query);
+2 the input could not be read or used (syntax error with file and line, unknown name, bad option).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+from rdflib import URIRef
+
+from . import __version__, export, queries
+from .embed import EMBED_DEPTH, embed_document, script_block
+from .errors import EXIT_BAD_INPUT, CoopgraphError, InputError
+from .pipeline import Toolkit, ValidationFailed, build as build_dist, class_counts
+from .project import find_project
+from .safety import parse_into
+from .validate import validate as validate_graph
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func):
+    """Turn a CoopgraphError into its message on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ValidationFailed as exc:
+            click.echo(exc.report.text(), err=True, nl=False)
+            click.echo("error: the graph does not conform; nothing was written", err=True)
+            sys.exit(exc.exit_code)
+        except CoopgraphError as exc:
+            _fail(exc.message, exc.exit_code)
+
+    return wrapper
+
+
+def _toolkit(ctx: click.Context) -> Toolkit:
+    return Toolkit(find_project(ctx.obj.get("root")))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coopgraph")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project folder (holding ontology/ and data/). Default: $COOPGRAPH_ROOT or the current folder or a parent.")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """coopgraph: the ILO's work on cooperatives in Europe and Central Asia as a validated knowledge graph."""
+    ctx.ensure_object(dict)
+    ctx.obj["root"] = root
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder. Default: dist/ in the project.")
+@click.pass_context
+@handle_errors
+def build(ctx: click.Context, out_dir: Path | None) -> None:
+    """Build the graph from ontology/ and data/, validate it against shapes/, write the dumps.
+
+    On violations the report is printed, nothing is written, and the exit code is 1.
+    """
+    kit = _toolkit(ctx)
+    result = build_dist(kit.project, out_dir, toolkit=kit)
+    click.echo(f"coopgraph {__version__}: {result.triples} triples in {result.graphs} named graphs")
+    click.echo("entities per class:")
+    width = max(len(k) for k in result.counts)
+    for cls, n in result.counts.items():
+        click.echo(f"  {cls.ljust(width)}  {n:>4}")
+    click.echo(f"validation: {result.report.summary()}")
+    for r in result.report.results:
+        click.echo(f"  {r.severity}: {r.focus} {r.path}: {r.message}")
+    click.echo("written:")
+    for path in result.written:
+        click.echo(f"  {kit.project.relative(path)}  ({path.stat().st_size:,} bytes)")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle"]), default="text", show_default=True,
+              help="text: a readable report; turtle: the SHACL validation report graph.")
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
+    """Validate the dataset, or the given RDF files, against shapes/.
+
+    Exit 0 conforms, 1 violations, 2 unreadable input (the message names file and line).
+    """
+    kit = _toolkit(ctx)
+    if paths:
+        from .build import new_dataset, union_graph
+        ds = new_dataset()
+        for path in paths:
+            if not path.is_file():
+                raise InputError(f"{path}: no such file")
+            parse_into(ds, path, loader=kit.loader)
+        report = validate_graph(union_graph(ds), kit.shapes())
+    else:
+        report = kit.validate()
+    click.echo(report.turtle() if fmt == "turtle" else report.text(), nl=False)
+    sys.exit(0 if report.conforms else 1)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the named queries with their titles.")
+@click.option("--format", "fmt", type=click.Choice(queries.FORMATS), default="table", show_default=True)
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="A query parameter (repeatable), e.g. --param since=2022-05-01.")
+@click.pass_context
+@handle_errors
+def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: tuple[str, ...]) -> None:
+    """Run a named query (see --list) or a .rq file on the graph."""
+    kit = _toolkit(ctx)
+    if list_ or not name:
+        if not list_:
+            raise InputError("give a query NAME or FILE, or --list to see them")
+        for q in queries.list_queries(kit.project.queries_dir):
+            ps = " ".join(f"[{p.name}={p.type}]" if not p.required else f"{p.name}={p.type}" for p in q.params)
+            click.echo(f"{q.name:<28} {q.title}" + (f"  ({ps})" if ps else ""))
+        return
+    named = queries.find_query(kit.project.queries_dir, name)
+    values = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {item!r}: write NAME=VALUE")
+        values[key.strip()] = value
+    text = named.bind(values)
+    ds = kit.loaded.dataset
+    result = queries.run(ds, text, allowed_graphs=export.graph_names(ds))
+    click.echo(queries.format_result(result, fmt, namespace_manager=ds.namespace_manager), nl=False)
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(list(export.FORMATS)), default="jsonld", show_default=True)
+@click.option("--id", "iri", default=None, help="One entity (IRI or prefix:name), framed as one self-contained JSON-LD document.")
+@click.option("--frame", "frame_type", default=None, help="Every entity of a schema.org type (e.g. Event), each framed.")
+@click.option("--depth", type=click.IntRange(0, 10), default=export.DEFAULT_DEPTH, show_default=True,
+              help="How many links deep --id/--frame nest linked entities.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+@click.pass_context
+@handle_errors
+def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | None, depth: int,
+               output: Path | None) -> None:
+    """Export the graph as JSON-LD, Turtle, N-Triples, TriG or N-Quads."""
+    kit = _toolkit(ctx)
+    ds = kit.loaded.dataset
+    if iri or frame_type:
+        union = kit.loaded.union()
+        sub = None
+        if iri:
+            target = URIRef(_iri(iri))
+            sub = export.describe(union, target, depth)
+            if fmt == "jsonld":
+                doc = export.frame_entity(union, target, kit.context, kit.loader, depth)
+        else:
+            type_iri = URIRef(_iri(frame_type if ":" in frame_type else f"schema:{frame_type}"))
+            sub = None
+            if fmt == "jsonld":
+                doc = export.frame_type(union, type_iri, kit.context, kit.loader, depth)
+            else:
+                from rdflib import Graph
+                sub = Graph()
+                for member in sorted(union.subjects(export.RDF.type, type_iri)):
+                    sub += export.describe(union, member, depth)
+                if not len(sub):
+                    raise InputError(f"no entity of type <{type_iri}>")
+        if fmt == "jsonld":
+            text = export.dumps_json(doc)
+        elif fmt in ("trig", "nquads"):
+            raise InputError("--id and --frame give one graph: use --format jsonld, turtle or nt")
+        elif fmt == "turtle":
+            text = export.turtle(sub)
+        else:
+            text = export.ntriples(sub)
+    else:
+        text = export.serialize(ds, fmt, context=kit.context, loader=kit.loader)
+    if output:
+        export.write_atomic(output, text)
+        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("iri")
+@click.option("--lang", default="en", show_default=True, help="Language of the page the block goes into.")
+@click.option("--depth", type=click.IntRange(0, 5), default=EMBED_DEPTH, show_default=True,
+              help="How many links deep linked entities are nested.")
+@click.pass_context
+@handle_errors
+def embed(ctx: click.Context, iri: str, lang: str, depth: int) -> None:
+    """Print the <script type="application/ld+json"> block for the page of an item, event or job posting."""
+    kit = _toolkit(ctx)
+    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth)
+    click.echo(script_block(doc), nl=False)
+
+
+def _iri(text: str) -> str:
+    try:
+        return queries.expand_curie(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def main() -> None:
+    """Entry point of the coopgraph command."""
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["cli", "main", "EXIT_BAD_INPUT", "class_counts"]

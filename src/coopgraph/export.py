@@ -1,0 +1,222 @@
+"""Graph to files: byte-stable dumps (Turtle, N-Triples, TriG, N-Quads) and JSON-LD through pyld.
+
+Determinism: N-Triples and N-Quads lines are sorted; TriG writes the graphs in IRI order; no blank
+nodes exist in the data (the build refuses them), so rdflib's Turtle is stable; JSON is written
+with sorted keys. JSON-LD is compacted with ontology/context.jsonld, inlined, so a reader needs
+nothing from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from pyld import jsonld
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+from . import ids
+from .build import bind_prefixes, graph_names, union_graph
+from .errors import InputError
+from .namespaces import ID, RDF
+from .safety import LocalDocumentLoader, jsonld_options
+
+FORMATS = {
+    "turtle": ("coopgraph.ttl", "text/turtle"),
+    "nt": ("coopgraph.nt", "application/n-triples"),
+    "trig": ("coopgraph.trig", "application/trig"),
+    "nquads": ("coopgraph.nq", "application/n-quads"),
+    "jsonld": ("coopgraph.jsonld", "application/ld+json"),
+}
+DEFAULT_DEPTH = 3
+
+
+# ----------------------------------------------------------------------------- RDF dumps
+
+def ntriples(graph: Graph) -> str:
+    """N-Triples, one triple a line, lines sorted."""
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "".join(line + "\n" for line in sorted(set(filter(None, lines))))
+
+
+def nquads(ds: Dataset) -> str:
+    """N-Quads of every named graph, lines sorted."""
+    out = []
+    for name in graph_names(ds):
+        for line in ntriples(ds.graph(name)).splitlines():
+            out.append(f"{line[:-1].rstrip()} <{name}> .")
+    return "".join(line + "\n" for line in sorted(out))
+
+
+def turtle(graph: Graph) -> str:
+    """Turtle with our prefixes."""
+    bind_prefixes(graph)
+    return graph.serialize(format="turtle")
+
+
+def trig(ds: Dataset) -> str:
+    """TriG: our prefixes once, then each named graph in IRI order."""
+    parts: list[str] = []
+    header: list[str] = []
+    for name in graph_names(ds):
+        graph = Graph()
+        bind_prefixes(graph)
+        for triple in ds.graph(name):
+            graph.add(triple)
+        text = graph.serialize(format="turtle")
+        body = [line for line in text.splitlines() if not line.startswith("@prefix")]
+        header.extend(line for line in text.splitlines() if line.startswith("@prefix"))
+        label = graph.namespace_manager.normalizeUri(name)
+        inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
+        parts.append(f"{label} {{\n{inner}\n}}\n")
+    prefixes = sorted(set(header), key=lambda line: line.split()[1])
+    return "\n".join(prefixes) + "\n\n" + "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- JSON-LD
+
+def load_context(path: Path) -> dict:
+    """The JSON-LD context object (the value of its "@context") from a context file."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["@context"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: not a JSON-LD context file: {exc}") from exc
+
+
+def _expanded(graph: Graph) -> list:
+    return jsonld.from_rdf(ntriples(graph), {"format": "application/n-quads", "useNativeTypes": False})
+
+
+def jsonld_document(graph: Graph, context: dict, loader: LocalDocumentLoader) -> dict:
+    """The whole graph, compacted with ``context`` (inlined)."""
+    return jsonld.compact(_expanded(graph), {"@context": context}, jsonld_options(loader))
+
+
+def describe(graph: Graph, iri: URIRef, depth: int = DEFAULT_DEPTH) -> Graph:
+    """``iri``'s triples, and those of the entities it links to, ``depth`` links deep."""
+    out = Graph()
+    bind_prefixes(out)
+    frontier, seen = [iri], {iri}
+    for level in range(depth + 1):
+        following = []
+        for node in frontier:
+            for p, o in graph.predicate_objects(node):
+                out.add((node, p, o))
+                if p != RDF.type and isinstance(o, URIRef) and o not in seen and str(o).startswith(str(ID)):
+                    seen.add(o)
+                    following.append(o)
+        frontier = following
+    return out
+
+
+def entity_types(graph: Graph, iri: URIRef) -> list[URIRef]:
+    return sorted(graph.objects(iri, RDF.type))
+
+
+def frame_entity(graph: Graph, iri: URIRef, context: dict, loader: LocalDocumentLoader,
+                 depth: int = DEFAULT_DEPTH) -> dict:
+    """One entity as one self-contained JSON-LD document: linked entities nested, ``depth`` deep."""
+    if (iri, None, None) not in graph:
+        raise InputError(f"no entity <{iri}> in the graph; list entities with `coopgraph query entities`")
+    frame = {"@context": context, "@id": str(iri)}
+    return jsonld.frame(_expanded(describe(graph, iri, depth)), frame,
+                        jsonld_options(loader, embed="@always", omitGraph=True, pruneBlankNodeIdentifiers=True))
+
+
+def frame_type(graph: Graph, type_iri: URIRef, context: dict, loader: LocalDocumentLoader,
+               depth: int = DEFAULT_DEPTH) -> dict:
+    """Every entity of a type, each a self-contained nested document, in an ``@graph``."""
+    members = sorted(graph.subjects(RDF.type, type_iri))
+    if not members:
+        raise InputError(f"no entity of type <{type_iri}>")
+    sub = Graph()
+    for iri in members:
+        sub += describe(graph, iri, depth)
+    frame = {"@context": context, "@type": str(type_iri)}
+    result = jsonld.frame(_expanded(sub), frame,
+                          jsonld_options(loader, embed="@always", omitGraph=False))
+    result["@graph"] = sorted(result.get("@graph", []), key=lambda node: node.get("@id", ""))
+    return result
+
+
+def dumps_json(document: Any) -> str:
+    """JSON with sorted keys and two-space indentation, ending in a newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ----------------------------------------------------------------------------- writing
+
+def serialize(ds: Dataset, fmt: str, *, context: dict | None = None,
+              loader: LocalDocumentLoader | None = None) -> str:
+    """The dataset in one of FORMATS (turtle, nt and jsonld hold the union of the graphs)."""
+    if fmt == "trig":
+        return trig(ds)
+    if fmt == "nquads":
+        return nquads(ds)
+    union = union_graph(ds)
+    if fmt == "turtle":
+        return turtle(union)
+    if fmt == "nt":
+        return ntriples(union)
+    if fmt == "jsonld":
+        if context is None or loader is None:
+            raise InputError("JSON-LD export needs the context and the local document loader")
+        return dumps_json(jsonld_document(union, context, loader))
+    raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``path`` through a temporary file beside it and a rename: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_all(files: dict[Path, str | bytes]) -> list[Path]:
+    """Write several files so that none is replaced unless every one could be written."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, _umask_mode())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [path for _, path in staged]
+
+
+def dump_all(ds: Dataset, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
+             formats: Iterable[str] = tuple(FORMATS)) -> list[Path]:
+    """Every dump of ``ds`` into ``out_dir``, written all or nothing."""
+    files = {out_dir / FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
+    return write_all(files)

@@ -1,0 +1,100 @@
+"""IRI minting and slug rules: the only place where our entity IRIs are built or checked.
+
+Every entity IRI is ``https://w3id.org/coopgraph/id/<kind>/<slug>``: readable, derived from a
+stable key (a name, or a publication date and headline for items), never random, never versioned.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+
+from rdflib import URIRef
+
+from .namespaces import ID
+
+#: kind -> prefix used in Turtle/TriG files and in SPARQL examples.
+KINDS: dict[str, str] = {
+    "item": "item",
+    "event": "event",
+    "person": "person",
+    "organization": "organization",
+    "place": "place",
+    "document": "doc",
+    "topic": "topic",
+    "role": "role",
+    "webpage": "page",
+    "address": "address",
+    "coordinates": "coordinates",
+    "scheme": "scheme",
+}
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Pattern every IRI under id/ must match (also written in shapes/common.ttl).
+ENTITY_IRI_RE = re.compile(
+    r"^" + re.escape(str(ID)) + r"(" + "|".join(KINDS) + r")/[a-z0-9]+(?:-[a-z0-9]+)*$"
+)
+
+# Letters NFKD does not split into a base letter and a mark.
+_FOLD = str.maketrans({"ı": "i", "İ": "I", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
+                       "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "’": "", "'": ""})
+_STOPWORDS = frozenset("a an and at for in is of on the to with".split())
+ITEM_SLUG_MAX = 50
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: 'Ticaret Bakanlığı' -> 'ticaret-bakanligi'."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+def mint(kind: str, slug: str) -> URIRef:
+    """The IRI of an entity of ``kind`` with ``slug``; raises ValueError on a bad kind or slug."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not SLUG_RE.match(slug):
+        raise ValueError(f"bad slug {slug!r}: use lower-case letters, digits and single hyphens")
+    return URIRef(f"{ID}{kind}/{slug}")
+
+
+def item_slug(date: _dt.date | str, headline: str) -> str:
+    """The stable key of a listing item: its publication date and the first words of its headline.
+
+    Stop words are dropped and words are kept while the headline part stays within 50 characters,
+    so the key survives changes of punctuation, quotes, case and whitespace in the listing.
+    """
+    day = date.isoformat() if isinstance(date, _dt.date) else _dt.date.fromisoformat(date).isoformat()
+    words = [w for w in slugify(headline).split("-") if w and w not in _STOPWORDS]
+    kept: list[str] = []
+    for word in words:
+        if kept and len("-".join(kept + [word])) > ITEM_SLUG_MAX:
+            break
+        kept.append(word)
+    if not kept:
+        raise ValueError(f"headline {headline!r} has no words to build a key from")
+    return f"{day}-{'-'.join(kept)}"
+
+
+def item_iri(date: _dt.date | str, headline: str) -> URIRef:
+    """The IRI of the listing item published on ``date`` with ``headline``."""
+    return mint("item", item_slug(date, headline))
+
+
+def is_entity_iri(iri: str) -> bool:
+    """True when ``iri`` is one of our entity IRIs and well formed."""
+    return bool(ENTITY_IRI_RE.match(str(iri)))
+
+
+def split(iri: str) -> tuple[str, str]:
+    """(kind, slug) of one of our entity IRIs; ValueError otherwise."""
+    if not is_entity_iri(iri):
+        raise ValueError(f"{iri} is not a coopgraph entity IRI ({ID}<kind>/<slug>)")
+    kind, slug = str(iri)[len(str(ID)):].split("/", 1)
+    return kind, slug
+
+
+def prefixes() -> dict[str, str]:
+    """Prefix -> namespace for every entity kind."""
+    return {prefix: f"{ID}{kind}/" for kind, prefix in KINDS.items()}

@@ -1,0 +1,216 @@
+"""Nothing is fetched, ever: a pinned JSON-LD document loader, a SPARQL guard, safe parsing.
+
+rdflib and pyld reach the network when asked to (remote ``@context``, ``SERVICE``, ``FROM``,
+``LOAD``; see shared notes SECURITY.md). This module is the single place where coopgraph closes
+those doors; every other module goes through it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import rdflib.plugins.sparql
+from pyld import jsonld
+from rdflib import Graph, URIRef
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+
+from .errors import InputError, NetworkRefused, QueryRefused
+
+_HERE = Path(__file__).resolve().parent
+
+#: The IRI under which our JSON-LD context is published (w3id.org redirects it to ontology/).
+CONTEXT_IRI = "https://w3id.org/coopgraph/context.jsonld"
+#: Every address by which documents refer to the schema.org context.
+SCHEMAORG_CONTEXT_IRIS = (
+    "https://schema.org", "https://schema.org/", "http://schema.org", "http://schema.org/",
+    "https://schema.org/docs/jsonldcontext.jsonld", "http://schema.org/docs/jsonldcontext.jsonld",
+    "https://schema.org/docs/jsonldcontext.json",
+)
+
+# rdflib: FROM / FROM NAMED never load anything from the web or disk.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+
+# ----------------------------------------------------------------------------- JSON-LD
+
+class LocalDocumentLoader:
+    """A pyld document loader that serves our local context files and refuses everything else."""
+
+    def __init__(self, files: dict[str, Path]):
+        self.files = dict(files)
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, url: str, options: dict | None = None) -> dict:
+        path = self.files.get(url)
+        if path is None:
+            raise jsonld.JsonLdError(
+                f"refused to load {url!r}: coopgraph never fetches JSON-LD documents; "
+                f"the contexts it knows are {', '.join(sorted(self.files))}",
+                "jsonld.LoadDocumentError", code="loading document failed")
+        if url not in self._cache:
+            self._cache[url] = json.loads(path.read_text(encoding="utf-8"))
+        return {"contextUrl": None, "documentUrl": url, "document": self._cache[url]}
+
+
+def default_loader(ontology_dir: Path) -> LocalDocumentLoader:
+    """The loader for a project's ontology/ folder: our context and the schema.org context."""
+    files = {CONTEXT_IRI: ontology_dir / "context.jsonld"}
+    files.update({iri: ontology_dir / "contexts" / "schemaorg.jsonld" for iri in SCHEMAORG_CONTEXT_IRIS})
+    return LocalDocumentLoader(files)
+
+
+def _refuse_everything(url: str, options: dict | None = None) -> dict:
+    raise jsonld.JsonLdError(f"refused to load {url!r}: coopgraph never fetches JSON-LD documents",
+                             "jsonld.LoadDocumentError", code="loading document failed")
+
+
+# Pin pyld's process-wide default too, so a call that forgets its options fetches nothing.
+jsonld.set_document_loader(_refuse_everything)
+
+
+def jsonld_options(loader: LocalDocumentLoader, **extra: Any) -> dict:
+    """pyld options with our loader; pass them to every pyld call."""
+    return {"documentLoader": loader, **extra}
+
+
+def parse_jsonld(text: str, loader: LocalDocumentLoader, *, source: str = "<input>",
+                 base: str | None = None) -> Graph:
+    """Parse JSON-LD through pyld with the local loader (never rdflib's fetching parser)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    try:
+        nquads = jsonld.to_rdf(document, jsonld_options(
+            loader, format="application/n-quads", base=base or "", produceGeneralizedRdf=False))
+    except jsonld.JsonLdError as exc:
+        cause = exc
+        while getattr(cause, "cause", None) is not None:
+            cause = cause.cause
+        raise NetworkRefused(f"{source}: JSON-LD could not be read: {cause}") \
+            if "refused to load" in str(cause) else InputError(f"{source}: JSON-LD could not be read: {cause}") from exc
+    graph = Graph()
+    graph.parse(data=nquads, format="nquads")
+    return graph
+
+
+# ----------------------------------------------------------------------------- RDF files
+
+#: File suffix -> rdflib format name.
+FORMATS = {
+    ".ttl": "turtle", ".turtle": "turtle", ".trig": "trig", ".nt": "nt", ".ntriples": "nt",
+    ".nq": "nquads", ".nquads": "nquads", ".n3": "n3", ".jsonld": "json-ld", ".json": "json-ld",
+    ".rdf": "xml", ".owl": "xml", ".xml": "xml",
+}
+_XML_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+def guess_format(path: Path | str) -> str:
+    """rdflib format name for a file's suffix; InputError for an unknown one."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{path}: unknown RDF file type {suffix!r}; use one of {', '.join(sorted(FORMATS))}")
+    return FORMATS[suffix]
+
+
+def syntax_error_message(path: str, exc: Exception) -> str:
+    """``path:line: message`` from an rdflib parser exception."""
+    line = getattr(exc, "lines", None)
+    why = getattr(exc, "_why", None) or getattr(exc, "msg", None) or str(exc)
+    if line is not None:
+        return f"{path}:{line + 1}: syntax error: {why}"
+    match = re.search(r"line (\d+)", str(exc))
+    if match:
+        return f"{path}:{match.group(1)}: syntax error: {why}"
+    return f"{path}: syntax error: {why}"
+
+
+def parse_into(graph: Graph, path: Path, *, fmt: str | None = None, loader: LocalDocumentLoader | None = None,
+               label: str | None = None) -> None:
+    """Parse one RDF file into ``graph`` (a Graph or a Dataset), safely; InputError names file and line."""
+    label = label or str(path)
+    fmt = fmt or guess_format(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read: {exc.strerror}") from exc
+    if fmt == "json-ld":
+        if loader is None:
+            raise InputError(f"{label}: JSON-LD needs the project's context loader")
+        parsed = parse_jsonld(data.decode("utf-8"), loader, source=label)
+        for triple in parsed:
+            graph.add(triple)
+        return
+    if fmt == "xml" and _XML_DTD.search(data):
+        raise InputError(f"{label}: RDF/XML with a DOCTYPE or ENTITY declaration is refused "
+                         "(entity expansion attacks); remove the DTD")
+    try:
+        graph.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+    except Exception as exc:  # rdflib raises many parser-specific exception types
+        raise InputError(syntax_error_message(label, exc)) from exc
+
+
+# ----------------------------------------------------------------------------- SPARQL
+
+def _refuse_service(ctx: Any, part: CompValue) -> Any:
+    """rdflib CUSTOM_EVALS hook: a SERVICE that slipped past the guard still never runs."""
+    if getattr(part, "name", None) == "ServiceGraphPattern":
+        raise QueryRefused("SERVICE is refused: coopgraph never queries other endpoints")
+    raise NotImplementedError()
+
+
+rdflib.plugins.sparql.CUSTOM_EVALS["coopgraph-refuse-service"] = _refuse_service
+
+
+def _walk(node: Any) -> Iterable[Any]:
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, (list, tuple, set)):
+            stack.extend(current)
+
+
+def check_query(text: str, allowed_graphs: Iterable[str] = (), *, base: str | None = None) -> Query:
+    """Parse and check a SPARQL query; return it translated, or raise QueryRefused / InputError.
+
+    Refused: any update (INSERT, DELETE, LOAD, CLEAR, DROP...), SERVICE anywhere in the query,
+    and FROM / FROM NAMED naming a graph that is not one of ``allowed_graphs``.
+    """
+    try:
+        parsed = parseQuery(text)
+    except Exception as query_exc:
+        try:
+            parseUpdate(text)
+        except Exception:
+            raise InputError(f"SPARQL syntax error: {query_exc}") from query_exc
+        raise QueryRefused("updates are refused: coopgraph is read-only "
+                           "(INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE, COPY)") from None
+    try:
+        query = translateQuery(parsed, base=base)
+    except Exception as exc:
+        raise InputError(f"SPARQL error: {exc}") from exc
+    allowed = {str(g) for g in allowed_graphs}
+    for clause in query.algebra.get("datasetClause") or []:
+        iri = clause.get("default") or clause.get("named")
+        if str(iri) not in allowed:
+            kind = "FROM NAMED" if clause.get("named") else "FROM"
+            raise QueryRefused(f"{kind} <{iri}> is refused: it is not one of coopgraph's graphs "
+                               "(list them with: SELECT DISTINCT ?g { GRAPH ?g {} })")
+    for node in _walk(query.algebra):
+        if isinstance(node, CompValue) and node.name == "ServiceGraphPattern":
+            raise QueryRefused("SERVICE is refused: coopgraph never queries other endpoints")
+    return query
+

@@ -1,0 +1,135 @@
+"""Graph to report: pySHACL over shapes/*.ttl, with results in plain words and a file:line each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from .build import SourceFiles, bind_prefixes
+from .errors import InputError
+from .namespaces import SH
+from .safety import check_query, parse_into
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True, order=True)
+class Result:
+    """One validation result, in the order reports list them."""
+
+    focus: str
+    path: str
+    message: str
+    severity: str
+    value: str | None = None
+    shape: str | None = None
+    location: str | None = None
+
+
+@dataclass
+class Report:
+    """What validation found: ``conforms`` is False when there is at least one Violation."""
+
+    results: list[Result]
+    graph: Graph = field(repr=False)
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Warning"]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def summary(self) -> str:
+        """One line: 'conforms' or the counts per severity."""
+        if not self.results:
+            return "conforms: no violations, no warnings"
+        counts = {}
+        for r in self.results:
+            counts[r.severity] = counts.get(r.severity, 0) + 1
+        parts = [f"{n} {sev.lower()}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items(), key=_sev_order)]
+        return ("conforms, with " if self.conforms else "does not conform: ") + ", ".join(parts)
+
+    def text(self) -> str:
+        """The readable report: the summary, then one block per result."""
+        lines = [self.summary()]
+        for r in self.results:
+            where = f"  ({r.location})" if r.location else ""
+            lines.append(f"{r.severity}: {r.focus}{where}")
+            head = f"  {r.path}: " if r.path else "  "
+            lines.append(head + r.message + (f"  [value: {r.value}]" if r.value is not None else ""))
+        return "\n".join(lines) + "\n"
+
+    def turtle(self) -> str:
+        """The SHACL validation report graph as Turtle."""
+        return self.graph.serialize(format="turtle")
+
+
+def _sev_order(item: tuple[str, int]) -> int:
+    return ["Violation", "Warning", "Info"].index(item[0])
+
+
+def load_shapes(shapes_dir: Path, *, label_root: Path | None = None) -> Graph:
+    """All shapes/*.ttl in one graph; SHACL-SPARQL constraints are checked to fetch nothing."""
+    graph = Graph()
+    files = sorted(shapes_dir.glob("*.ttl"))
+    if not files:
+        raise InputError(f"{shapes_dir}: no shapes (*.ttl) to validate with")
+    for path in files:
+        label = path.relative_to(label_root).as_posix() if label_root else str(path)
+        parse_into(graph, path, fmt="turtle", label=label)
+    for prop in (SH.select, SH.ask):
+        for node, text in graph.subject_objects(prop):
+            try:
+                check_query(str(text))
+            except Exception as exc:
+                raise InputError(f"shape {node}: its SPARQL is refused: {getattr(exc, 'message', exc)}") from exc
+    return graph
+
+
+def validate(data: Graph, shapes: Graph, *, files: SourceFiles | None = None) -> Report:
+    """Validate ``data`` against ``shapes`` (no inference, no imports, no JavaScript)."""
+    _conforms, report_graph, _text = shacl_validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_infos=True,
+        allow_warnings=True, advanced=True, js=False, do_owl_imports=False, inplace=False,
+        meta_shacl=False, debug=False)
+    bind_prefixes(report_graph)
+    nm = data.namespace_manager
+    results = []
+    for node in report_graph.subjects(SH.resultSeverity, None):
+        focus = report_graph.value(node, SH.focusNode)
+        path = report_graph.value(node, SH.resultPath)
+        value = report_graph.value(node, SH.value)
+        messages = sorted(str(m) for m in report_graph.objects(node, SH.resultMessage))
+        severity = SEVERITIES.get(report_graph.value(node, SH.resultSeverity), "Violation")
+        shape = report_graph.value(node, SH.sourceShape)
+        results.append(Result(
+            focus=_show(focus, nm), path=_show(path, nm) if isinstance(path, URIRef) else "",
+            message=messages[0] if messages else "does not conform",
+            severity=severity, value=_show(value, nm) if value is not None else None,
+            shape=_show(shape, nm) if isinstance(shape, URIRef) else None,
+            location=files.locate(focus, value) if files is not None else None))
+    results.sort(key=lambda r: (["Violation", "Warning", "Info"].index(r.severity), r.focus, r.path, r.message))
+    return Report(results=list(dict.fromkeys(results)), graph=report_graph)
+
+
+def _show(term: Node | None, nm) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        try:
+            return nm.normalizeUri(term)
+        except Exception:
+            return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3(nm)
+    return str(term)
