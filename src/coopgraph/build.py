@@ -11,6 +11,7 @@ The default graph is the union of all of them.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,31 @@ from .safety import parse_into
 
 @dataclass
 class SourceFiles:
-    """The text of every file read, to point a message at a file and line."""
+    """The text of every file read, to point a message at a file and line.
+
+    Texts are read when first needed (a store opened from disk never reads them unless a message
+    has to point into them); a large file is searched with ``str.find`` and a line index.
+    """
 
     project: Project
     texts: dict[str, str] = field(default_factory=dict)  # relative path -> text
     graphs: dict[str, set[str]] = field(default_factory=dict)  # relative path -> graph names
+    paths: dict[str, Path] = field(default_factory=dict)  # relative path -> file, read on demand
+    _lines: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    def add(self, rel: str, path: Path, graphs: set[str]) -> None:
+        """Record a file read into the graph (its text is read when a message needs it)."""
+        self.paths[rel] = path
+        self.graphs[rel] = set(graphs)
+
+    def _all_texts(self) -> list[tuple[str, str]]:
+        for rel, path in self.paths.items():
+            if rel not in self.texts:
+                try:
+                    self.texts[rel] = path.read_text(encoding="utf-8")
+                except OSError:
+                    self.texts[rel] = ""
+        return sorted(self.texts.items())
 
     def locate(self, subject: URIRef | None, value: object | None = None) -> str | None:
         """``file:line`` where ``subject`` is described (and ``value`` written), or None."""
@@ -41,7 +62,13 @@ class SourceFiles:
         if value is not None and not isinstance(value, BNode):
             needles.append(_written_forms(value))
         best: str | None = None
-        for path, text in sorted(self.texts.items()):
+        for path, text in self._all_texts():
+            if len(text) > _LARGE:
+                found = self._locate_large(path, text, needles)
+                if found and found[1]:
+                    return found[0]
+                best = best or (found[0] if found else None)
+                continue
             lines = text.splitlines()
             subject_lines = [i for i, line in enumerate(lines) if any(n in line for n in needles[0])]
             if not subject_lines:
@@ -55,6 +82,45 @@ class SourceFiles:
                             break  # next subject block
             best = best or f"{path}:{subject_lines[0] + 1}"
         return best
+
+    def _locate_large(self, path: str, text: str, needles: list[tuple[str, ...]]) -> tuple[str, bool] | None:
+        """The same search as locate() for one large text: (file:line, value found) or None."""
+        starts = self._lines.get(path)
+        if starts is None:
+            starts, pos = [0], text.find("\n")
+            while pos >= 0:
+                starts.append(pos + 1)
+                pos = text.find("\n", pos + 1)
+            self._lines[path] = starts
+
+        def line(i: int) -> str:
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else len(text)
+            return text[starts[i]:end]
+
+        subject_lines: set[int] = set()
+        for needle in needles[0]:
+            if "\n" in needle:
+                continue
+            pos = text.find(needle)
+            while pos >= 0:
+                subject_lines.add(bisect.bisect_right(starts, pos) - 1)
+                pos = text.find(needle, pos + 1)
+        if not subject_lines:
+            return None
+        ordered = sorted(subject_lines)
+        if len(needles) > 1:
+            for start in ordered:
+                for i in range(start, min(start + 60, len(starts))):
+                    current = line(i)
+                    if any(n in current for n in needles[1]):
+                        return f"{path}:{i + 1}", True
+                    if i > start and re.match(r"^\S", current) and not current.startswith(("#",)):
+                        break
+        return f"{path}:{ordered[0] + 1}", False
+
+
+#: Texts longer than this (characters) are searched with str.find and a line index.
+_LARGE = 2_000_000
 
 
 def _written_forms(term: object) -> tuple[str, ...]:
@@ -117,8 +183,7 @@ def load(project: Project) -> Loaded:
     for path in ontology_files:
         rel = project.relative(path)
         parse_into(ontology, path, fmt="turtle", label=rel)
-        files.texts[rel] = path.read_text(encoding="utf-8")
-        files.graphs[rel] = {str(ONTOLOGY_GRAPH)}
+        files.add(rel, path, {str(ONTOLOGY_GRAPH)})
     for path in data_files:
         rel = project.relative(path)
         part = Dataset()
@@ -126,22 +191,32 @@ def load(project: Project) -> Loaded:
         names = set()
         for s, p, o, g in part.quads((None, None, None, None)):
             name = g.identifier if isinstance(g, Graph) else g
-            if name == DATASET_DEFAULT_GRAPH_ID or name is None:
-                raise InputError(f"{files.locate(s) or rel}: triples outside a GRAPH block: put every "
-                                 "fact in the graph of its source (e.g. src:ilo-listing { ... })")
-            if any(isinstance(t, BNode) for t in (s, o)):
-                raise InputError(f"{rel}: blank node in <{name}>: give every node an IRI "
-                                 "(ids.mint) so dumps stay byte-stable")
+            files.paths.setdefault(rel, path)
+            check_loaded_statement(files, rel, s, p, o, name)
             names.add(str(name))
             ds.graph(URIRef(str(name))).add((s, p, o))
-        files.texts[rel] = path.read_text(encoding="utf-8")
-        files.graphs[rel] = names
+        files.add(rel, path, names)
     _check_graph_names(ds, files)
     return Loaded(ds, files)
 
 
+def check_loaded_statement(files: SourceFiles, rel: str, s, p, o, name, *, blank_node: bool = False) -> None:
+    """Refuse a statement outside a GRAPH block or with a blank node (InputError naming the file)."""
+    if not blank_node and (name == DATASET_DEFAULT_GRAPH_ID or name is None):
+        raise InputError(f"{files.locate(s) or rel}: triples outside a GRAPH block: put every "
+                         "fact in the graph of its source (e.g. src:ilo-listing { ... })")
+    if blank_node or any(isinstance(t, BNode) for t in (s, o)):
+        raise InputError(f"{rel}: blank node in <{name}>: give every node an IRI "
+                         "(ids.mint) so dumps stay byte-stable")
+
+
 def _check_graph_names(ds: Dataset, files: SourceFiles) -> None:
-    declared = {s for s in ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source)}
+    declared = {str(s) for s in ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source)}
+    _check_graph_names_in(declared, files)
+
+
+def _check_graph_names_in(declared: set[str], files: SourceFiles) -> None:
+    """Every data graph is a source graph described in data/sources.trig (InputError otherwise)."""
     for rel, names in sorted(files.graphs.items()):
         for name in sorted(names):
             if name in (str(ONTOLOGY_GRAPH), str(SOURCES_GRAPH)):
@@ -149,7 +224,7 @@ def _check_graph_names(ds: Dataset, files: SourceFiles) -> None:
             if not name.startswith(str(SRC)):
                 raise InputError(f"{rel}: graph <{name}> is not a source graph; name graphs "
                                  f"src:KEY ({SRC}KEY) and describe KEY in data/sources.trig")
-            if URIRef(name) not in declared:
+            if name not in declared:
                 key = name[len(str(SRC)):]
                 raise InputError(f"{rel}: graph src:{key} is not described in data/sources.trig; "
                                  f"add `src:{key} a coop:Source ; schema:name \"...\"@en .` there")

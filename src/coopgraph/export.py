@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from pyld import jsonld
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -215,8 +215,98 @@ def write_all(files: dict[Path, str | bytes]) -> list[Path]:
     return [path for _, path in staged]
 
 
-def dump_all(ds: Dataset, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
+def dump_all(ds, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
              formats: Iterable[str] = tuple(FORMATS)) -> list[Path]:
-    """Every dump of ``ds`` into ``out_dir``, written all or nothing."""
-    files = {out_dir / FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
-    return write_all(files)
+    """Every dump of ``ds`` (a Dataset or a store) into ``out_dir``, written all or nothing."""
+    if isinstance(ds, Dataset):
+        files = {out_dir / FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
+        return write_all(files)
+    return write_all_chunks(store_dumps(ds, formats, context=context, loader=loader, out_dir=out_dir))
+
+
+# ----------------------------------------------------------------------------- stores
+
+def store_dump(store, fmt: str, *, context: dict | None = None, loader: LocalDocumentLoader | None = None,
+               lines: list[str] | None = None) -> Iterator[str]:
+    """The dump of a store (coopgraph.store) in one of FORMATS, in pieces: the same bytes as serialize().
+
+    On the Oxigraph store the fast writers (coopgraph.writers) write them; what they do not
+    handle falls back to the rdflib/pyld path on the materialised dataset.
+    """
+    from . import writers
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if getattr(store, "kind", "") == "memory":
+        yield serialize(store.dataset(), fmt, context=context, loader=loader)
+        return
+    if fmt == "nquads":
+        yield "".join(line + "\n" for line in store.nquads_lines())
+        return
+    if fmt == "trig":
+        try:
+            yield writers.trig(((str(name), store.graph_lines(name)) for name in store.graph_names()),
+                               _prefixed_graph)
+        except writers.Unsupported:
+            yield trig(store.dataset())
+        return
+    lines = lines if lines is not None else store.ntriples_lines()
+    if fmt == "nt":
+        yield "".join(line + "\n" for line in lines)
+    elif fmt == "turtle":
+        try:
+            yield writers.turtle(lines, _prefixed_graph())
+        except writers.Unsupported:
+            yield turtle(store.union())
+    else:
+        if context is None or loader is None:
+            raise InputError("JSON-LD export needs the context and the local document loader")
+        try:
+            yield from _all_or_nothing(writers.JsonLdWriter(context, loader).chunks(lines))
+        except writers.Unsupported:
+            yield dumps_json(jsonld_document(store.union(), context, loader))
+
+
+def _all_or_nothing(chunks: Iterable[str]) -> Iterator[str]:
+    """The chunks, but only once the writer finished (so a fallback never follows a partial text)."""
+    yield "".join(chunks)
+
+
+def _prefixed_graph() -> Graph:
+    graph = Graph()
+    bind_prefixes(graph)
+    return graph
+
+
+def store_dumps(store, formats: Iterable[str], *, context: dict, loader: LocalDocumentLoader,
+                out_dir: Path) -> Iterator[tuple[Path, Iterator[str]]]:
+    """(file, chunks) for each format; the union's N-Triples lines are computed once."""
+    formats = list(formats)
+    lines = None
+    if getattr(store, "kind", "") != "memory" and {"nt", "turtle", "jsonld"} & set(formats):
+        lines = store.ntriples_lines()
+    for fmt in formats:
+        yield out_dir / FORMATS[fmt][0], store_dump(store, fmt, context=context, loader=loader,
+                                                    lines=lines if fmt in ("nt", "turtle", "jsonld") else None)
+
+
+def write_all_chunks(files: Iterable[tuple[Path, Iterable[str]]]) -> list[Path]:
+    """write_all() for texts given in pieces: each goes to a temporary file, then all are renamed."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, chunks in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, _umask_mode())
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [path for _, path in staged]

@@ -1,0 +1,530 @@
+"""Where the graph lives: an rdflib Dataset in memory, or an Oxigraph store (in memory or on disk).
+
+Both give the same dataset to everything after them (README "Stores"):
+
+* one named graph per source, and a default graph that is the *set* union of the named graphs
+  (a fact stated by two sources is one triple of the union, as in rdflib's ``default_union``);
+* ``query(text)``: the query is checked by :func:`coopgraph.safety.check_query` (no update, no
+  SERVICE, no FROM outside our graphs) before any engine sees it, and answers as an rdflib
+  ``Result``, so :func:`coopgraph.queries.format_result` prints the same bytes for both stores;
+* ``dataset()`` / ``union()``: rdflib objects for the code that walks the graph in Python
+  (embed blocks, framing one entity); ``describe()`` answers one entity without materialising all.
+
+The Oxigraph store keeps the named graphs *and* their set union in its own default graph:
+Oxigraph's ``use_default_graph_as_union`` is a bag (a triple in two graphs matches twice), which
+would change ``COUNT`` and non-DISTINCT answers. An on-disk store (``--store-path DIR``) records
+a fingerprint of the sources it was built from, so a later run opens it without parsing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from .errors import InputError
+
+if TYPE_CHECKING:  # imported lazily at run time: `coopgraph query` must start fast
+    from rdflib import Dataset, Graph, URIRef
+    from rdflib.query import Result
+
+    from .build import SourceFiles
+    from .project import Project
+
+#: The stores ``--store`` accepts; the default was chosen by measurement (README "Stores").
+STORES = ("oxigraph", "memory")
+DEFAULT_STORE = "oxigraph"
+#: Written in an on-disk store folder: what it was built from.
+MARKER = "coopgraph-store.json"
+STORE_FORMAT = 1
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class GraphStore(ABC):
+    """A loaded dataset, whatever holds it."""
+
+    kind: str = ""
+
+    def __init__(self, files: "SourceFiles | None" = None):
+        self.files = files
+        self._nm = None
+
+    @property
+    def namespace_manager(self):
+        """A namespace manager with our prefixes (for tables and Turtle)."""
+        if self._nm is None:
+            from rdflib import Graph
+
+            from .build import bind_prefixes
+            graph = Graph()
+            bind_prefixes(graph)
+            self._nm = graph.namespace_manager
+        return self._nm
+
+    @abstractmethod
+    def graph_names(self) -> list["URIRef"]:
+        """The names of the non-empty named graphs, sorted."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of triples of the union (each distinct triple once)."""
+
+    @abstractmethod
+    def quad_count(self) -> int:
+        """Number of (triple, graph) statements."""
+
+    @abstractmethod
+    def query(self, text: str, *, check: bool = True) -> "Result":
+        """Run a SPARQL query (checked first) on the dataset; an rdflib Result."""
+
+    @abstractmethod
+    def dataset(self) -> "Dataset":
+        """The whole dataset as an rdflib Dataset (default graph = union)."""
+
+    def union(self) -> "Graph":
+        """Every triple of every graph, as one rdflib Graph with our prefixes."""
+        from .build import union_graph
+        return union_graph(self.dataset())
+
+    @abstractmethod
+    def describe(self, iri: "URIRef", depth: int) -> "Graph":
+        """``iri``'s triples and those of our entities it links to, ``depth`` links deep."""
+
+    @abstractmethod
+    def ntriples_lines(self) -> list[str]:
+        """The union as N-Triples lines (rdflib's escaping), sorted, unique, without newlines."""
+
+    @abstractmethod
+    def nquads_lines(self) -> list[str]:
+        """Every statement as an N-Quads line (rdflib's escaping), sorted, without newlines."""
+
+    @abstractmethod
+    def graph_lines(self, name: "URIRef") -> list[str]:
+        """One named graph as N-Triples lines, sorted, unique, without newlines."""
+
+    def allowed_graphs(self) -> list[str]:
+        return [str(g) for g in self.graph_names()]
+
+    def close(self) -> None:
+        """Release the store (an on-disk store is flushed and closed)."""
+
+
+# ----------------------------------------------------------------------------- rdflib
+
+class MemoryStore(GraphStore):
+    """The rdflib Dataset of :func:`coopgraph.build.load` (pure Python, the original store)."""
+
+    kind = "memory"
+
+    def __init__(self, ds: "Dataset", files: "SourceFiles | None" = None):
+        super().__init__(files)
+        self.ds = ds
+        self._union = None
+
+    def graph_names(self):
+        from .build import graph_names
+        return graph_names(self.ds)
+
+    def union(self):
+        if self._union is None:
+            self._union = super().union()
+        return self._union
+
+    def __len__(self) -> int:
+        return len(self.union())
+
+    def quad_count(self) -> int:
+        return sum(len(self.ds.graph(g)) for g in self.graph_names())
+
+    def query(self, text, *, check=True):
+        from . import queries
+        if not check:
+            return self.ds.query(text)
+        return queries.run(self.ds, text, allowed_graphs=self.allowed_graphs())
+
+    def dataset(self):
+        return self.ds
+
+    def describe(self, iri, depth):
+        from .export import describe
+        return describe(self.union(), iri, depth)
+
+    def ntriples_lines(self):
+        from .export import ntriples
+        return ntriples(self.union()).splitlines()
+
+    def nquads_lines(self):
+        from .export import nquads
+        return nquads(self.ds).splitlines()
+
+    def graph_lines(self, name):
+        from .export import ntriples
+        return ntriples(self.ds.graph(name)).splitlines()
+
+
+# ----------------------------------------------------------------------------- Oxigraph
+
+def ox_to_rdflib(term):
+    """An rdflib term for a pyoxigraph term (None for None and the default graph)."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.DefaultGraph):
+        return None
+    raise InputError(f"unsupported RDF term from Oxigraph: {term!r} (RDF-star triples are not used by coopgraph)")
+
+
+def rdflib_to_ox(term):
+    """A pyoxigraph term for an rdflib term."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _unescape_ox(line: str) -> str:
+    """An N-Triples line from Oxigraph with rdflib's escaping: only \\\\ \\n \\" \\r stay escaped."""
+    import re
+    table = {"t": "\t", "b": "\b", "f": "\f"}
+
+    def sub(match: "re.Match[str]") -> str:
+        esc = match.group(1)
+        if esc in ("\\", "n", '"', "r"):
+            return "\\" + esc
+        if esc in table:
+            return table[esc]
+        return chr(int(esc[1:], 16))
+    return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", sub, line)
+
+
+class OxigraphStore(GraphStore):
+    """A pyoxigraph Store: named graphs as loaded, and their set union as the default graph."""
+
+    kind = "oxigraph"
+
+    def __init__(self, store, files: "SourceFiles | None" = None, *, path: Path | None = None,
+                 read_only: bool = False):
+        super().__init__(files)
+        self.ox = store
+        self.path = path
+        self.read_only = read_only
+        self._names = None
+        self._len = None
+        self._dataset = None
+
+    # -- loading
+
+    @classmethod
+    def in_memory(cls) -> "OxigraphStore":
+        import pyoxigraph as ox
+        return cls(ox.Store())
+
+    def finish_load(self) -> None:
+        """Fill the default graph with the set union of the named graphs (after every load)."""
+        self.ox.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        self._names = self._len = self._dataset = None
+
+    # -- reading
+
+    def _select(self, text: str, **kwargs):
+        return self.ox.query(text, **kwargs)
+
+    def graph_names(self):
+        if self._names is None:
+            from rdflib import URIRef
+            names = [URIRef(n.value) for n in self.ox.named_graphs()
+                     if next(iter(self.ox.quads_for_pattern(None, None, None, n)), None) is not None]
+            self._names = sorted(names)
+        return list(self._names)
+
+    def __len__(self) -> int:
+        if self._len is None:
+            import pyoxigraph as ox
+            solutions = self.ox.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            self._len = int(next(iter(solutions))["n"].value)
+            del ox
+        return self._len
+
+    def quad_count(self) -> int:
+        solutions = self.ox.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(next(iter(solutions))["n"].value)
+
+    def query(self, text, *, check=True):
+        from rdflib import Graph, Variable
+        from rdflib.query import Result
+
+        import pyoxigraph as ox
+        checked = None
+        if check:
+            from .safety import check_query
+            checked = check_query(text, self.allowed_graphs())
+        try:
+            answer = self.ox.query(text)
+        except SyntaxError as exc:
+            raise InputError(f"SPARQL syntax error: {exc}") from exc
+        except OSError as exc:
+            raise InputError(f"SPARQL evaluation failed: {exc}") from exc
+        if isinstance(answer, ox.QueryBoolean):
+            result = Result("ASK")
+            result.askAnswer = bool(answer)
+            return result
+        if isinstance(answer, ox.QueryTriples):
+            graph = Graph()
+            from .build import bind_prefixes
+            bind_prefixes(graph)
+            for triple in answer:
+                graph.add((ox_to_rdflib(triple.subject), ox_to_rdflib(triple.predicate),
+                           ox_to_rdflib(triple.object)))
+            result = Result("CONSTRUCT")
+            result.graph = graph
+            return result
+        names = [v.value for v in answer.variables]
+        if checked is not None and checked.algebra.get("PV"):
+            # rdflib lists SELECT * variables in its own order; keep that order.
+            order = [str(v) for v in checked.algebra["PV"]]
+            if sorted(order) == sorted(names):
+                names = order
+        result = Result("SELECT")
+        result.vars = [Variable(n) for n in names]
+        oxvars = [ox.Variable(n) for n in names]
+        bindings = []
+        for solution in answer:
+            row = {}
+            for name, var in zip(result.vars, oxvars):
+                value = solution[var]
+                if value is not None:
+                    row[name] = ox_to_rdflib(value)
+            bindings.append(row)
+        result.bindings = bindings
+        return result
+
+    def dataset(self):
+        if self._dataset is None:
+            from rdflib import URIRef
+
+            from .build import new_dataset
+            ds = new_dataset()
+            for name in self.graph_names():
+                graph = ds.graph(name)
+                import pyoxigraph as ox
+                for quad in self.ox.quads_for_pattern(None, None, None, ox.NamedNode(str(name))):
+                    graph.add((ox_to_rdflib(quad.subject), ox_to_rdflib(quad.predicate),
+                               ox_to_rdflib(quad.object)))
+            self._dataset = ds
+            del URIRef
+        return self._dataset
+
+    def describe(self, iri, depth):
+        import pyoxigraph as ox
+        from rdflib import Graph, URIRef
+
+        from .build import bind_prefixes
+        from .namespaces import ID, RDF
+        out = Graph()
+        bind_prefixes(out)
+        frontier, seen = [iri], {iri}
+        default = ox.DefaultGraph()
+        for _level in range(depth + 1):
+            following = []
+            for node in frontier:
+                for quad in self.ox.quads_for_pattern(ox.NamedNode(str(node)), None, None, default):
+                    p, o = ox_to_rdflib(quad.predicate), ox_to_rdflib(quad.object)
+                    out.add((node, p, o))
+                    if p != RDF.type and isinstance(o, URIRef) and o not in seen and str(o).startswith(str(ID)):
+                        seen.add(o)
+                        following.append(o)
+            frontier = following
+        return out
+
+    def _graph_lines(self, graph) -> Iterator[str]:
+        import pyoxigraph as ox
+        data = self.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        for line in data.decode("utf-8").split("\n"):
+            if line:
+                yield _unescape_ox(line) if "\\" in line else line
+
+    def ntriples_lines(self):
+        import pyoxigraph as ox
+        return sorted(self._graph_lines(ox.DefaultGraph()))
+
+    def graph_lines(self, name):
+        import pyoxigraph as ox
+        return sorted(self._graph_lines(ox.NamedNode(str(name))))
+
+    def nquads_lines(self):
+        import pyoxigraph as ox
+        out = []
+        for name in self.graph_names():
+            suffix = f" <{name}> ."
+            out.extend(line[:-2] + suffix for line in self._graph_lines(ox.NamedNode(str(name))))
+        out.sort()
+        return out
+
+    def close(self) -> None:
+        if self.ox is not None and self.path is not None and not self.read_only:
+            self.ox.flush()
+        self.ox = None  # RocksDB closes when the last reference goes
+
+
+# ----------------------------------------------------------------------------- loading
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """A digest of the sources: name, size and modification time of every file (like make)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        stat = path.stat()
+        digest.update(f"{path.as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def source_paths(project: "Project") -> tuple[list[Path], list[Path]]:
+    """(ontology/*.ttl, data/*.trig) of a project, sorted."""
+    return sorted(project.ontology_dir.glob("*.ttl")), sorted(project.data_dir.glob("*.trig"))
+
+
+def _syntax_error(label: str, exc: SyntaxError) -> InputError:
+    line = getattr(exc, "lineno", None)
+    message = str(exc)
+    return InputError(f"{label}:{line}: syntax error: {message}" if line else f"{label}: syntax error: {message}")
+
+
+def load_into(target: OxigraphStore, project: "Project", files: "SourceFiles") -> None:
+    """Parse ontology/*.ttl and data/*.trig into ``target`` with the checks of build.load."""
+    import pyoxigraph as ox
+    from .build import _check_graph_names_in, check_loaded_statement
+    from .namespaces import ONTOLOGY_GRAPH
+    ontology_files, data_files = source_paths(project)
+    if not data_files:
+        raise InputError(f"{project.relative(project.data_dir)}: no *.trig files to build from")
+    store = target.ox
+    for path in ontology_files:
+        rel = project.relative(path)
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
+                            to_graph=ox.NamedNode(str(ONTOLOGY_GRAPH)))
+        except SyntaxError as exc:
+            raise _syntax_error(rel, exc) from exc
+        files.add(rel, path, {str(ONTOLOGY_GRAPH)})
+    for path in data_files:
+        rel = project.relative(path)
+        before = {n.value for n in store.named_graphs()}
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TRIG, base_iri=path.resolve().as_uri())
+        except SyntaxError as exc:
+            raise _syntax_error(rel, exc) from exc
+        files.add(rel, path, set())
+        # Triples outside a GRAPH block land in the store's default graph (empty until finish_load).
+        stray = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
+        if stray is not None:
+            check_loaded_statement(files, rel, ox_to_rdflib(stray.subject), None, None, None)
+        blank = next(iter(store.query(
+            "SELECT ?g ?s WHERE { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
+            f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }} LIMIT 1")), None)
+        if blank is not None:
+            check_loaded_statement(files, rel, None, None, None, ox_to_rdflib(blank["g"]), blank_node=True)
+        # A graph is checked in the first file (in name order) that has it, as build.load does.
+        files.graphs[rel] = {n.value for n in store.named_graphs()} - before
+    target.finish_load()
+    _check_graph_names_in(_declared_sources(target), files)
+
+
+def _declared_sources(target: OxigraphStore) -> set[str]:
+    from .namespaces import COOP, RDF, SOURCES_GRAPH
+    answer = target.ox.query(f"SELECT ?s WHERE {{ GRAPH <{SOURCES_GRAPH}> {{ ?s <{RDF.type}> <{COOP.Source}> }} }}")
+    return {row["s"].value for row in answer}
+
+
+def open_store(project: "Project", kind: str = DEFAULT_STORE, path: Path | None = None) -> GraphStore:
+    """The project's dataset in a store of ``kind``; with ``path``, an on-disk Oxigraph store.
+
+    An on-disk store built from the same sources (same names, sizes and times) is opened without
+    parsing; otherwise it is rebuilt beside the old one and swapped in when complete.
+    """
+    from .build import SourceFiles, load
+    if kind not in STORES:
+        raise InputError(f"unknown store {kind!r}; use one of {', '.join(STORES)}")
+    if path is not None and kind != "oxigraph":
+        raise InputError("--store-path needs --store oxigraph (the on-disk store is an Oxigraph store)")
+    if kind == "memory":
+        loaded = load(project)
+        return MemoryStore(loaded.dataset, loaded.files)
+    ontology_files, data_files = source_paths(project)
+    if path is None:
+        target = OxigraphStore.in_memory()
+        load_into(target, project, SourceFiles(project))
+        return target
+    return _open_disk_store(project, Path(path), ontology_files + data_files)
+
+
+def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> OxigraphStore:
+    import pyoxigraph as ox
+
+    from .build import SourceFiles
+    stamp = fingerprint(sources)
+    marker = path / MARKER
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        if info.get("sources") == stamp and info.get("format") == STORE_FORMAT:
+            files = SourceFiles(project)
+            for source in sources:
+                files.add(project.relative(source), source, set(info.get("graphs", {}).get(project.relative(source), [])))
+            try:
+                store = ox.Store.read_only(str(path))
+            except OSError as exc:
+                raise InputError(f"{path}: cannot open the Oxigraph store: {exc}") from exc
+            return OxigraphStore(store, files, path=path, read_only=True)
+    elif path.exists() and any(path.iterdir()):
+        raise InputError(f"{path}: exists and is not a coopgraph store (no {MARKER}); "
+                         "give an empty or new folder to --store-path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        target = OxigraphStore(ox.Store(str(staging)), SourceFiles(project), path=staging)
+        load_into(target, project, target.files)
+        target.ox.optimize()
+        info = {"format": STORE_FORMAT, "sources": stamp, "triples": len(target),
+                "graphs": {rel: sorted(names) for rel, names in target.files.graphs.items()}}
+        files = target.files
+        target.close()
+        del target
+        (staging / MARKER).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        old = None
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+        os.replace(staging, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    store = ox.Store.read_only(str(path))
+    return OxigraphStore(store, files, path=path, read_only=True)
