@@ -275,21 +275,19 @@ def turtle(lines: list[str], namespace_graph) -> str:
     return TurtleWriter(namespace_graph).write(lines)
 
 
-def trig(graphs: Iterable[tuple[str, list[str]]], make_graph) -> str:
+def trig(graphs: Iterable[tuple[str, list[str]]], make_graph, prefixes: dict[str, str]) -> str:
     """TriG as export.trig writes it, from (graph name, sorted N-Triples lines) in name order."""
+    from rdflib import URIRef
     parts: list[str] = []
-    header: list[str] = []
     for name, lines in graphs:
         graph = make_graph()
         text = TurtleWriter(graph).write(lines)
         body = [line for line in text.splitlines() if not line.startswith("@prefix")]
-        header.extend(line for line in text.splitlines() if line.startswith("@prefix"))
-        from rdflib import URIRef
         label = graph.namespace_manager.normalizeUri(URIRef(name))
         inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
         parts.append(f"{label} {{\n{inner}\n}}\n")
-    prefixes = sorted(set(header), key=lambda line: line.split()[1])
-    return "\n".join(prefixes) + "\n\n" + "\n".join(parts)
+    header = "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in sorted(prefixes.items()))
+    return header + "\n" + "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------- JSON-LD
