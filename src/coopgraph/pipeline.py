@@ -9,12 +9,13 @@ from pathlib import Path
 from rdflib import Graph
 
 from . import export
-from .build import Loaded, load
+from .build import Loaded
 from .errors import CoopgraphError
 from .namespaces import ID, RDF
 from .project import Project
 from .safety import LocalDocumentLoader, default_loader
-from .validate import Report, load_shapes, validate
+from .store import DEFAULT_STORE, GraphStore, MemoryStore, open_store
+from .validate import VALIDATORS, Report, load_shapes, validate
 
 
 class ValidationFailed(CoopgraphError):
@@ -27,17 +28,37 @@ class ValidationFailed(CoopgraphError):
 
 @dataclass
 class Toolkit:
-    """One project's loaded pieces, read once and shared by the commands."""
+    """One project's loaded pieces, read once and shared by the commands.
+
+    ``store_kind`` ("oxigraph", the default, or "memory") and ``store_path`` (an on-disk Oxigraph
+    store, opened without parsing when it is up to date) say where the graph lives; ``store`` is
+    that store, ``loaded`` the same data as an rdflib Dataset for code that walks it in Python.
+    ``validator`` is "auto" (SPARQL on Oxigraph, pySHACL on the memory store), "sparql" or "pyshacl".
+    """
 
     project: Project
+    store_kind: str = DEFAULT_STORE
+    store_path: Path | None = None
+    validator: str = "auto"
     _loaded: Loaded | None = field(default=None, repr=False)
+    _store: GraphStore | None = field(default=None, repr=False)
     _loader: LocalDocumentLoader | None = field(default=None, repr=False)
     _context: dict | None = field(default=None, repr=False)
 
     @property
+    def store(self) -> GraphStore:
+        """The dataset in its store (loaded on first use)."""
+        if self._store is None:
+            self._store = open_store(self.project, self.store_kind, self.store_path)
+        return self._store
+
+    @property
     def loaded(self) -> Loaded:
+        """The dataset as an rdflib Dataset and the files it came from."""
         if self._loaded is None:
-            self._loaded = load(self.project)
+            store = self.store
+            dataset = store.ds if isinstance(store, MemoryStore) else store.dataset()
+            self._loaded = Loaded(dataset, store.files)
         return self._loaded
 
     @property
@@ -57,6 +78,15 @@ class Toolkit:
 
     def validate(self) -> Report:
         """The dataset (union of its graphs) against shapes/."""
+        engine = self.validator
+        if engine not in VALIDATORS:
+            from .errors import InputError
+            raise InputError(f"unknown validator {engine!r}; use one of {', '.join(VALIDATORS)}")
+        if engine == "auto":
+            engine = "pyshacl" if isinstance(self.store, MemoryStore) else "sparql"
+        if engine == "sparql":
+            from .shaclsparql import validate_store
+            return validate_store(self.store, self.shapes(), files=self.store.files)
         return validate(self.loaded.union(), self.shapes(), files=self.loaded.files)
 
 
@@ -67,6 +97,19 @@ class BuildResult:
     triples: int
     graphs: int
     written: list[Path]
+
+
+def store_class_counts(store: GraphStore) -> dict[str, int]:
+    """class_counts() of a store's union, counted by the store."""
+    if isinstance(store, MemoryStore):
+        return class_counts(store.union())
+    result = store.query(f"SELECT ?class (COUNT(?s) AS ?n) WHERE {{ ?s a ?class "
+                         f"FILTER(STRSTARTS(STR(?s), \"{ID}\")) }} GROUP BY ?class", check=False)
+    nm = store.namespace_manager
+    counts: Counter[str] = Counter()
+    for row in result:
+        counts[nm.normalizeUri(row["class"])] += int(row["n"])
+    return dict(sorted(counts.items()))
 
 
 def class_counts(graph: Graph) -> dict[str, int]:
@@ -88,8 +131,8 @@ def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | N
     report = kit.validate()
     if not report.conforms:
         raise ValidationFailed(report)
-    ds = kit.loaded.dataset
-    written = export.dump_all(ds, out_dir or project.dist_dir, context=kit.context, loader=kit.loader)
-    union = kit.loaded.union()
-    return BuildResult(report=report, counts=class_counts(union), triples=len(union),
-                       graphs=len(export.graph_names(ds)), written=written)
+    store = kit.store
+    written = export.dump_all(store.ds if isinstance(store, MemoryStore) else store,
+                              out_dir or project.dist_dir, context=kit.context, loader=kit.loader)
+    return BuildResult(report=report, counts=store_class_counts(store), triples=len(store),
+                       graphs=len(store.graph_names()), written=written)

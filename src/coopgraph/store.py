@@ -476,7 +476,8 @@ def open_store(project: "Project", kind: str = DEFAULT_STORE, path: Path | None 
     ontology_files, data_files = source_paths(project)
     if path is None:
         target = OxigraphStore.in_memory()
-        load_into(target, project, SourceFiles(project))
+        target.files = SourceFiles(project)
+        load_into(target, project, target.files)
         return target
     return _open_disk_store(project, Path(path), ontology_files + data_files)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -15,6 +14,9 @@ from .namespaces import SH
 from .safety import check_query, parse_into
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+#: Validation engines: pySHACL, SHACL translated to SPARQL on the store (coopgraph.shaclsparql), or
+#: "auto" (SPARQL on the Oxigraph store, pySHACL on the memory store).
+VALIDATORS = ("auto", "sparql", "pyshacl")
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +38,9 @@ class Report:
 
     results: list[Result]
     graph: Graph = field(repr=False)
+    #: Which engine produced it: "pyshacl", or "sparql" (coopgraph.shaclsparql, naming any shape
+    #: it left to pySHACL).
+    engine: str = "pyshacl"
 
     @property
     def violations(self) -> list[Result]:
@@ -98,12 +103,17 @@ def load_shapes(shapes_dir: Path, *, label_root: Path | None = None) -> Graph:
 
 def validate(data: Graph, shapes: Graph, *, files: SourceFiles | None = None) -> Report:
     """Validate ``data`` against ``shapes`` (no inference, no imports, no JavaScript)."""
+    from pyshacl import validate as shacl_validate  # imported here: it is slow to import
     _conforms, report_graph, _text = shacl_validate(
         data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_infos=True,
         allow_warnings=True, advanced=True, js=False, do_owl_imports=False, inplace=False,
         meta_shacl=False, debug=False)
+    return report_from_graph(report_graph, data.namespace_manager, files)
+
+
+def report_from_graph(report_graph: Graph, nm, files: SourceFiles | None = None) -> Report:
+    """The Report of a SHACL validation report graph (pySHACL's, or coopgraph.shaclsparql's)."""
     bind_prefixes(report_graph)
-    nm = data.namespace_manager
     results = []
     for node in report_graph.subjects(SH.resultSeverity, None):
         focus = report_graph.value(node, SH.focusNode)
