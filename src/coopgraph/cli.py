@@ -19,7 +19,8 @@ from .errors import EXIT_BAD_INPUT, CoopgraphError, InputError
 from .pipeline import Toolkit, ValidationFailed, build as build_dist, class_counts
 from .project import find_project
 from .safety import parse_into
-from .validate import validate as validate_graph
+from .store import DEFAULT_STORE, STORES
+from .validate import VALIDATORS, validate as validate_graph
 
 
 def _fail(message: str, code: int) -> None:
@@ -45,18 +46,28 @@ def handle_errors(func):
 
 
 def _toolkit(ctx: click.Context) -> Toolkit:
-    return Toolkit(find_project(ctx.obj.get("root")))
+    obj = ctx.obj
+    return Toolkit(find_project(obj.get("root")), store_kind=obj.get("store", DEFAULT_STORE),
+                   store_path=obj.get("store_path"), validator=obj.get("validator", "auto"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coopgraph")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Project folder (holding ontology/ and data/). Default: $COOPGRAPH_ROOT or the current folder or a parent.")
+@click.option("--store", type=click.Choice(STORES), default=DEFAULT_STORE, show_default=True, envvar="COOPGRAPH_STORE",
+              help="Where the graph lives: Oxigraph (fast, any size) or rdflib in memory (pure Python). $COOPGRAPH_STORE.")
+@click.option("--store-path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="COOPGRAPH_STORE_PATH",
+              help="Keep the Oxigraph store on disk in DIR: built once, reopened without parsing while the "
+                   "sources are unchanged (for large graphs and `serve`). $COOPGRAPH_STORE_PATH.")
+@click.option("--validator", type=click.Choice(VALIDATORS), default="auto", show_default=True,
+              help="SHACL engine: sparql (shapes as SPARQL on the store), pyshacl, or auto (sparql on Oxigraph).")
 @click.pass_context
-def cli(ctx: click.Context, root: Path | None) -> None:
+def cli(ctx: click.Context, root: Path | None, store: str, store_path: Path | None, validator: str) -> None:
     """coopgraph: the ILO's work on cooperatives in Europe and Central Asia as a validated knowledge graph."""
     ctx.ensure_object(dict)
-    ctx.obj["root"] = root
+    ctx.obj.update(root=root, store=store, store_path=store_path, validator=validator)
 
 
 @cli.command()
@@ -110,16 +121,64 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
     sys.exit(0 if report.conforms else 1)
 
 
+def endpoint_options(push: bool):
+    """The options that reach an external SPARQL store (for `push` and `query --endpoint`)."""
+    def decorate(func):
+        options = [
+            click.option("--endpoint", required=push, metavar="URL",
+                         help="The store's SPARQL query endpoint, e.g. http://127.0.0.1:8890/sparql."
+                         + ("" if push else " Runs the query there instead of on the local graph.")),
+            click.option("--graph", "union_graph", default=None, metavar="IRI",
+                         help="The graph holding the union of our graphs on the endpoint (push writes it, "
+                              "queries use it as their default graph). Default: graph:union."),
+            click.option("--user", default=None, envvar="COOPGRAPH_ENDPOINT_USER",
+                         help="User for the endpoint. $COOPGRAPH_ENDPOINT_USER."),
+            click.option("--password", default=None, envvar="COOPGRAPH_ENDPOINT_PASSWORD", show_envvar=False,
+                         help="Password for the endpoint (never printed). Prefer $COOPGRAPH_ENDPOINT_PASSWORD."),
+            click.option("--auth", type=click.Choice(["any", "basic", "digest"]), default="any", show_default=True,
+                         help="HTTP authentication: whatever the server asks (any), or always basic / digest."),
+        ]
+        if push:
+            options += [
+                click.option("--method", type=click.Choice(["update", "gsp"]), default="update", show_default=True,
+                             help="update: SPARQL 1.1 Update INSERT DATA; gsp: SPARQL 1.1 Graph Store Protocol."),
+                click.option("--update-endpoint", default=None, metavar="URL",
+                             help="Where updates go (default: --endpoint), e.g. http://HOST:8890/sparql-auth."),
+                click.option("--gsp-endpoint", default=None, metavar="URL",
+                             help="Graph Store Protocol address for --method gsp, e.g. http://HOST:8890/sparql-graph-crud-auth."),
+                click.option("--batch-size", type=click.IntRange(1, None), default=None,
+                             help="Triples per request. Default: 1000 for update (SPARQL compilers such as "
+                                  "Virtuoso's choke on larger INSERT DATA), 10000 for gsp."),
+            ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return decorate
+
+
+def _endpoint(options: dict):
+    from . import remote
+    if options.get("union_graph") is None:
+        options["union_graph"] = remote.UNION_GRAPH
+    else:
+        options["union_graph"] = _iri(options["union_graph"])
+    return remote.Endpoint(options["endpoint"], update_url=options.get("update_endpoint"),
+                           gsp_url=options.get("gsp_endpoint"), user=options.get("user"),
+                           password=options.get("password"), auth=options.get("auth", "any"))
+
+
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the named queries with their titles.")
 @click.option("--format", "fmt", type=click.Choice(queries.FORMATS), default="table", show_default=True)
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A query parameter (repeatable), e.g. --param since=2022-05-01.")
+@endpoint_options(push=False)
 @click.pass_context
 @handle_errors
-def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: tuple[str, ...]) -> None:
-    """Run a named query (see --list) or a .rq file on the graph."""
+def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: tuple[str, ...],
+          **remote_options) -> None:
+    """Run a named query (see --list) or a .rq file on the graph, or on a store it was pushed to (--endpoint)."""
     kit = _toolkit(ctx)
     if list_ or not name:
         if not list_:
@@ -136,9 +195,43 @@ def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: t
             raise InputError(f"--param {item!r}: write NAME=VALUE")
         values[key.strip()] = value
     text = named.bind(values)
-    ds = kit.loaded.dataset
-    result = queries.run(ds, text, allowed_graphs=export.graph_names(ds))
-    click.echo(queries.format_result(result, fmt, namespace_manager=ds.namespace_manager), nl=False)
+    store = None
+    if remote_options.get("endpoint"):
+        from . import remote
+        result = remote.query(_endpoint(remote_options), text, union_graph=remote_options["union_graph"])
+    else:
+        store = kit.store
+        result = store.query(text)
+    from .build import bind_prefixes
+    from rdflib import Graph
+    names = Graph()
+    bind_prefixes(names)
+    click.echo(queries.format_result(result, fmt, namespace_manager=names.namespace_manager), nl=False)
+
+
+@cli.command()
+@endpoint_options(push=True)
+@click.pass_context
+@handle_errors
+def push(ctx: click.Context, **options) -> None:
+    """Load the build into an external SPARQL 1.1 store (Virtuoso, Fuseki, GraphDB, Oxigraph server...).
+
+    Every named graph goes into its own graph, and their union into --graph; each graph is
+    replaced, in batches, and the triple count of every graph is checked afterwards. The graph is
+    validated first: nothing is pushed when it does not conform.
+    """
+    from . import remote
+    kit = _toolkit(ctx)
+    endpoint = _endpoint(options)
+    report = kit.validate()
+    if not report.conforms:
+        raise ValidationFailed(report)
+    result = remote.push(kit.store, endpoint, union_graph=options["union_graph"], method=options["method"],
+                         batch_size=options["batch_size"] or remote.DEFAULT_BATCH[options["method"]])
+    union = result.graphs.get(options["union_graph"], 0)
+    click.echo(f"pushed {len(result.graphs) - 1} graphs and their union <{options['union_graph']}> "
+               f"({union} triples) to {endpoint.url} in {result.requests} requests, {result.seconds:.1f} s; "
+               "every graph's triple count checked")
 
 
 @cli.command("export")
@@ -155,7 +248,6 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
                output: Path | None) -> None:
     """Export the graph as JSON-LD, Turtle, N-Triples, TriG or N-Quads."""
     kit = _toolkit(ctx)
-    ds = kit.loaded.dataset
     if iri or frame_type:
         union = kit.loaded.union()
         sub = None
@@ -185,7 +277,7 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
         else:
             text = export.ntriples(sub)
     else:
-        text = export.serialize(ds, fmt, context=kit.context, loader=kit.loader)
+        text = "".join(export.store_dump(kit.store, fmt, context=kit.context, loader=kit.loader))
     if output:
         export.write_atomic(output, text)
         click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
