@@ -211,7 +211,15 @@ def format_result(result: Result, fmt: str, *, namespace_manager=None) -> str:
         answer = bool(result.askAnswer)
         return json.dumps({"head": {}, "boolean": answer}) + "\n" if fmt == "json" else ("true\n" if answer else "false\n")
     if fmt == "json":
-        return result.serialize(format="json").decode("utf-8") + "\n"
+        # Each binding's keys in the order of the variables: rdflib writes them in the order its
+        # evaluation bound them, which differs between engines (and stores).
+        document = json.loads(result.serialize(format="json").decode("utf-8"))
+        order = document.get("head", {}).get("vars", [])
+        for row in document.get("results", {}).get("bindings", []):
+            ordered = {name: row[name] for name in order if name in row}
+            row.clear()
+            row.update(ordered)
+        return json.dumps(document) + "\n"
     names = [str(v) for v in result.vars]
     if fmt in ("csv", "tsv"):
         out = io.StringIO()
