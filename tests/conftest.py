@@ -122,3 +122,16 @@ def pytest_report_header(config):
     return [f"coopgraph root: {ROOT}", "network: blocked except loopback (audit hook)",
             f"shared specs: {'present' if SHARED_SPECS.is_dir() else 'absent'} at {SHARED_SPECS}",
             f"COOPGRAPH_ROOT={os.environ.get('COOPGRAPH_ROOT', '')}"]
+
+
+def benchmark_module(name: str):
+    """A script of benchmarks/ imported as a module (benchmarks/ is not a package)."""
+    import importlib.util
+    module_name = f"coopgraph_benchmarks_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

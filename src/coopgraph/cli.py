@@ -229,7 +229,7 @@ def push(ctx: click.Context, **options) -> None:
     result = remote.push(kit.store, endpoint, union_graph=options["union_graph"], method=options["method"],
                          batch_size=options["batch_size"] or remote.DEFAULT_BATCH[options["method"]])
     union = result.graphs.get(options["union_graph"], 0)
-    click.echo(f"pushed {len(result.graphs) - 1} graphs and their union <{options['union_graph']}> "
+    click.echo(f"pushed {len(result.graphs) - 2} graphs, a list of them and their union <{options['union_graph']}> "
                f"({union} triples) to {endpoint.url} in {result.requests} requests, {result.seconds:.1f} s; "
                "every graph's triple count checked")
 

@@ -29,8 +29,8 @@ from .namespaces import GRAPH
 
 #: The graph that receives the union of our graphs (the default graph of our queries).
 UNION_GRAPH = str(GRAPH["union"])
-#: Our graphs on an endpoint are recognised by these IRI prefixes (sources, ontology, sources list).
-OUR_GRAPH_PREFIXES = ("https://w3id.org/coopgraph/source/", "https://w3id.org/coopgraph/graph/")
+#: ``<union> dcterms:hasPart <graph>`` for each graph pushed, in the graph manifest_graph(union).
+HAS_PART = "http://purl.org/dc/terms/hasPart"
 USER_ENV = "COOPGRAPH_ENDPOINT_USER"
 PASSWORD_ENV = "COOPGRAPH_ENDPOINT_PASSWORD"
 METHODS = ("update", "gsp")
@@ -89,48 +89,94 @@ class Endpoint:
         return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def _build_opener(self):
-        handlers: list = []
+        self._challenges: dict[str, dict] = {}
+        self._digest = urllib.request.HTTPDigestAuthHandler(urllib.request.HTTPPasswordMgrWithDefaultRealm())
         if self.user is not None:
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             for url in {self.url, self.update_url, self.gsp_url} - {None}:
-                manager.add_password(None, url, self.user, self.password)
-            if self.auth in ("any", "digest"):
-                handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
-            if self.auth in ("any", "basic"):
-                handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
-        return urllib.request.build_opener(*handlers)
+                self._digest.passwd.add_password(None, url, self.user, self.password)
+        return urllib.request.build_opener()
 
     # ------------------------------------------------------------------ HTTP
 
-    def request(self, method: str, url: str, *, data: bytes | None = None, headers: dict | None = None,
-                params: dict | None = None) -> tuple[int, bytes, str]:
-        """(status, body, content type) of one request; EndpointError on failure."""
-        target = url + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
-        req = urllib.request.Request(target, data=data, method=method, headers=dict(headers or {}))
-        if self.user is not None and self.auth == "basic":
+    def _authorize(self, req: urllib.request.Request, url: str) -> None:
+        """Add the Authorization header: Basic up front, or Digest from the server's last challenge."""
+        if self.user is None:
+            return
+        challenge = self._challenges.get(url)
+        if self.auth == "basic" or (challenge is not None and challenge["scheme"] == "basic"):
             import base64
             token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-            req.add_header("Authorization", f"Basic {token}")
+            req.add_unredirected_header("Authorization", f"Basic {token}")
+        elif challenge is not None:
+            header = self._digest.get_authorization(req, challenge["params"])
+            if header:
+                req.add_unredirected_header("Authorization", f"Digest {header}")
+
+    def _remember_challenge(self, url: str, headers) -> bool:
+        """Keep the WWW-Authenticate challenge of a 401; False when there is none we can answer."""
+        for value in headers.get_all("WWW-Authenticate") or []:
+            scheme, _, rest = value.partition(" ")
+            scheme = scheme.lower()
+            if scheme == "digest" and self.auth in ("any", "digest"):
+                params = urllib.request.parse_keqv_list(filter(None, urllib.request.parse_http_list(rest)))
+                self._challenges[url] = {"scheme": "digest", "params": params}
+                return True
+            if scheme == "basic" and self.auth in ("any", "basic"):
+                self._challenges[url] = {"scheme": "basic", "params": {}}
+                return True
+        return False
+
+    def request(self, method: str, url: str, *, data: bytes | None = None, headers: dict | None = None,
+                params: dict | None = None) -> tuple[int, bytes, str]:
+        """(status, body, content type) of one request; EndpointError on failure.
+
+        With credentials, a large body is never sent unauthenticated (a server that answers 401
+        at once would cut the upload): a bodiless GET fetches the Digest challenge first.
+        """
+        target = url + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
         shown = f"{method} {url}"
-        try:
-            with self._opener.open(req, timeout=self.timeout) as response:
-                return response.status, response.read(), response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as exc:
-            body = exc.read().decode("utf-8", "replace") if exc.fp else ""
-            message = " ".join(body.split())[:500]
-            hint = ""
-            if exc.code in (401, 403):
-                hint = (" (check --user/--password or $COOPGRAPH_ENDPOINT_USER/PASSWORD, --auth, and that this "
-                        "user may update the store)")
-            raise EndpointError(f"{shown}: HTTP {exc.code} {exc.reason}{hint}" + (f": {message}" if message else "")) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise EndpointError(f"{shown}: cannot reach the endpoint: {reason}") from None
+        if self.user is not None and self.auth != "basic" and url not in self._challenges \
+                and data is not None and len(data) > 32_000:
+            try:
+                self._open(urllib.request.Request(target, method="GET"))
+            except urllib.error.HTTPError as exc:
+                if exc.code == 401:
+                    self._remember_challenge(url, exc.headers)
+                exc.close()
+            except (urllib.error.URLError, OSError) as exc:
+                raise EndpointError(f"{shown}: cannot reach the endpoint: {getattr(exc, 'reason', exc)}") from None
+        for attempt in (1, 2):
+            req = urllib.request.Request(target, data=data, method=method, headers=dict(headers or {}))
+            self._authorize(req, url)
+            try:
+                with self._open(req) as response:
+                    return response.status, response.read(), response.headers.get("Content-Type", "")
+            except urllib.error.HTTPError as exc:
+                body = exc.read().decode("utf-8", "replace") if exc.fp else ""
+                if exc.code == 401 and attempt == 1 and self.user is not None \
+                        and self._remember_challenge(url, exc.headers):
+                    continue
+                message = " ".join(body.split())[:500]
+                hint = ""
+                if exc.code in (401, 403):
+                    hint = (" (check --user/--password or $COOPGRAPH_ENDPOINT_USER/PASSWORD, --auth, and that this "
+                            "user may update the store)")
+                raise EndpointError(f"{shown}: HTTP {exc.code} {exc.reason}{hint}"
+                                    + (f": {message}" if message else "")) from None
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise EndpointError(f"{shown}: cannot reach the endpoint: {reason}") from None
+        raise EndpointError(f"{shown}: authentication failed")  # pragma: no cover - loop always returns
+
+    def _open(self, req):
+        return self._opener.open(req, timeout=self.timeout)
 
     def select(self, text: str, *, default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> dict:
         """A SELECT/ASK answer as SPARQL 1.1 JSON results."""
+        named_graphs = list(named_graphs)
         form = [("query", text)] + [("default-graph-uri", g) for g in default_graphs] \
             + [("named-graph-uri", g) for g in named_graphs]
+        _allow_headers(len(named_graphs))
         status, body, ctype = self.request(
             "POST", self.url, data=urllib.parse.urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded",
@@ -143,8 +189,10 @@ class Endpoint:
 
     def construct(self, text: str, *, default_graphs: Iterable[str] = (), named_graphs: Iterable[str] = ()) -> bytes:
         """A CONSTRUCT/DESCRIBE answer as N-Triples."""
+        named_graphs = list(named_graphs)
         form = [("query", text)] + [("default-graph-uri", g) for g in default_graphs] \
             + [("named-graph-uri", g) for g in named_graphs]
+        _allow_headers(len(named_graphs))
         _status, body, _ctype = self.request(
             "POST", self.url, data=urllib.parse.urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/n-triples"})
@@ -162,7 +210,21 @@ class Endpoint:
                      headers={"Content-Type": "application/n-triples"})
 
 
+def _allow_headers(named_graphs: int) -> None:
+    """Let http.client read one response header per named graph: Virtuoso echoes each
+    ``named-graph-uri`` as an ``X-SPARQL-named-graph`` header, past http.client's limit of 100."""
+    import http.client
+    needed = named_graphs + 100
+    if getattr(http.client, "_MAXHEADERS", 100) < needed:
+        http.client._MAXHEADERS = needed
+
+
 # ----------------------------------------------------------------------------- push
+
+def manifest_graph(union_graph: str) -> str:
+    """The graph listing the graphs of the dataset pushed with ``union_graph`` (``<union>-graphs``)."""
+    return union_graph + "-graphs"
+
 
 @dataclass
 class PushResult:
@@ -190,12 +252,14 @@ def push(store, endpoint: Endpoint, *, union_graph: str = UNION_GRAPH, method: s
         raise InputError("--batch-size must be at least 1")
     started = time.monotonic()
     names = [str(g) for g in store.graph_names()]
-    if union_graph in names:
+    if union_graph in names or manifest_graph(union_graph) in names:
         raise InputError(f"--graph {union_graph} is one of the dataset's own graphs; name another graph")
     expected: dict[str, int] = {}
     requests = 0
     plan = [(name, lambda name=name: store.graph_lines(name)) for name in names]
     plan.append((union_graph, store.ntriples_lines))
+    manifest = [f"<{union_graph}> <{HAS_PART}> <{name}> ." for name in names]
+    plan.append((manifest_graph(union_graph), lambda: manifest))
     for name, get_lines in plan:
         lines = get_lines()
         expected[name] = len(lines)
@@ -237,13 +301,13 @@ def graph_counts(endpoint: Endpoint, graphs: list[str], chunk: int = 200) -> dic
 # ----------------------------------------------------------------------------- query
 
 def our_graphs(endpoint: Endpoint, union_graph: str = UNION_GRAPH) -> list[str]:
-    """Our graphs on the endpoint (by IRI prefix), without the union graph, sorted."""
-    filters = " || ".join(f'STRSTARTS(STR(?g), "{p}")' for p in OUR_GRAPH_PREFIXES)
-    answer = endpoint.select(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER({filters}) }}")
+    """The graphs pushed with ``union_graph`` (from its manifest graph), sorted."""
+    answer = endpoint.select(f"SELECT ?g WHERE {{ GRAPH <{manifest_graph(union_graph)}> "
+                             f"{{ <{union_graph}> <{HAS_PART}> ?g }} }}")
     names = {row["g"]["value"] for row in answer.get("results", {}).get("bindings", [])}
-    names.discard(union_graph)
     if not names:
-        raise EndpointError(f"{endpoint.url}: holds none of coopgraph's graphs; run `coopgraph push --endpoint ...` first")
+        raise EndpointError(f"{endpoint.url}: holds no coopgraph dataset with the union graph <{union_graph}>; "
+                            "run `coopgraph push --endpoint ...` first (with the same --graph)")
     return sorted(names)
 
 
