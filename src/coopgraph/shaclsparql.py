@@ -44,7 +44,8 @@ TRANSLATED = {
     SH["class"], SH.datatype, SH.nodeKind, SH.minCount, SH.maxCount, SH.minLength, SH.maxLength,
     SH.pattern, SH.languageIn, SH.uniqueLang, SH["in"], SH.hasValue, SH.minInclusive, SH.maxInclusive,
     SH.minExclusive, SH.maxExclusive, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals,
-    SH.closed, SH.node, SH.property, SH["not"], SH["and"], SH["or"], SH.xone,
+    SH.closed, SH.node, SH.property, SH["not"], SH["and"], SH["or"], SH.xone, SH.sparql,
+    SH.qualifiedValueShape, SH.qualifiedMinCount, SH.qualifiedMaxCount,
 }
 #: XSD datatypes whose lexical forms a cast can check (an ill-typed literal fails sh:datatype).
 CASTABLE = {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.date, XSD.dateTime,
@@ -82,6 +83,8 @@ class Hit:
     path: object = None
     #: Results of the nested shape, for sh:node (pySHACL attaches them with sh:detail).
     details: list = field(default_factory=list)
+    #: More arguments for pySHACL's make_v_result (SPARQL constraints, qualified cardinality).
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -134,7 +137,11 @@ class Engine:
                 raise Untranslatable(f"{self.shapes.namespace_manager.normalizeUri(pred)}")
         if self.is_property_shape(node):
             self.path(self.value(node, SH.path))
-        for pred in (SH.node, SH["not"], SH.property):
+        for constraint in self.values(node, SH.sparql):
+            self.sparql_text(node, constraint)
+        if (node, SH.qualifiedValueShapesDisjoint, None) in self.shapes:
+            raise Untranslatable("sh:qualifiedValueShapesDisjoint")
+        for pred in (SH.node, SH["not"], SH.property, SH.qualifiedValueShape):
             for other in self.values(node, pred):
                 self.check_translatable(other, seen)
         for pred in (SH["and"], SH["or"], SH.xone):
@@ -218,7 +225,7 @@ class Engine:
                 hits.append(Hit(node, classes[component_param], row["this"], row["value"]))
 
         for param in sorted(set(self.shapes.predicates(node, None)), key=str):
-            if param not in TRANSLATED:
+            if param not in TRANSLATED or param in (SH.qualifiedMinCount, SH.qualifiedMaxCount):
                 continue
             for arg in self.values(node, param):
                 self._component(node, param, arg, focus, pattern, select, hits)
@@ -306,8 +313,104 @@ class Engine:
                 self._closed(node, focus, hits)
         elif param == SH.property:
             hits.extend(self.evaluate(arg, focus))
+        elif param == SH.sparql:
+            self._sparql(node, arg, focus, hits)
+        elif param == SH.qualifiedValueShape:
+            self._qualified(node, arg, focus, pattern, hits)
         elif param in (SH.node, SH["not"], SH["and"], SH["or"], SH.xone):
             self._logical(node, param, arg, focus, pattern, hits)
+
+    def sparql_text(self, node, constraint) -> tuple[str, object]:
+        """(query with its prefixes, pySHACL's query helper) for a SHACL-SPARQL constraint.
+
+        $this becomes ?this, joined with the focus nodes at the top of the WHERE clause: the same
+        as pySHACL's pre-binding for a query with one group (no subquery, no MINUS), which is
+        what is translated; anything else is left to pySHACL.
+        """
+        import re
+        from pyshacl.helper import get_query_helper_cls
+        if self.deactivated(constraint):
+            return "", None
+        select = self.value(constraint, SH.select)
+        if select is None or (constraint, SH.ask, None) in self.shapes:
+            raise Untranslatable("SPARQL constraint without sh:select")
+        text = str(select)
+        if len(re.findall(r"\bSELECT\b", text, re.IGNORECASE)) != 1 or re.search(r"\bMINUS\b", text, re.IGNORECASE) \
+                or re.search(r"\$(PATH|currentShape|shapesGraph|value)\b", text) or "?this" in text:
+            raise Untranslatable("SPARQL constraint with a subquery, MINUS or other pre-bound variables")
+        shape = self.sg.lookup_shape_from_node(node)
+        helper = get_query_helper_cls()(shape, constraint, text, messages=None, deactivated=False)
+        helper.collect_prefixes()
+        return helper.apply_prefixes(text.replace("$this", "?this")), helper
+
+    def _sparql(self, node, constraint, focus, hits) -> None:
+        import re
+        text, _helper = self.sparql_text(node, constraint)
+        if not text:
+            return
+        match = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE) or re.search(r"\{", text)
+        where = match.end()
+        query = text[:where] + f" {focus('?this')} " + text[where:]
+        messages = set(self.shapes.objects(constraint, SH.message)) or None
+        extra = {"source_constraint": constraint, "extra_messages": messages}
+        component = self._classes[SH.sparql]
+        result = self.run_query(query)
+        seen = set()
+        per_focus: dict = {}
+        for row in result:
+            bound = {str(var): row[var] for var in result.vars if row[var] is not None}
+            this = bound.get("this")
+            if this is None:
+                continue  # the focus is always bound: it comes from the join
+            if "failure" in bound:
+                if (this, "failure") in seen:
+                    continue
+                seen.add((this, "failure"))
+                del bound["failure"]
+                bound.pop("this", None)
+                per_focus.setdefault(this, []).append(Hit(node, component, this, None if self.is_property_shape(node)
+                                                          else this, extra=dict(extra, bound_vars=bound)))
+                continue
+            path, value = bound.pop("path", None), bound.pop("value", None)
+            key = (this, path, value, tuple(sorted((k, v) for k, v in bound.items() if k != "this")))
+            if key in seen:
+                continue
+            seen.add(key)
+            others = {k: v for k, v in bound.items() if k != "this"}
+            shown = value if value is not None else (None if self.is_property_shape(node) else this)
+            hit = Hit(node, component, this, shown, path=path,
+                      extra=dict(extra, bound_vars=(this, path, shown, others)))
+            per_focus.setdefault(this, []).append(hit)
+        for this in per_focus:
+            hits.extend(per_focus[this])
+
+    def _qualified(self, node, value_shape, focus, pattern, hits) -> None:
+        SH_QualifiedMaxCountConstraintComponent = SH.QualifiedMaxCountConstraintComponent  # noqa: N806
+        SH_QualifiedMinCountConstraintComponent = SH.QualifiedMinCountConstraintComponent  # noqa: N806
+        if not self.is_property_shape(node):
+            raise Untranslatable("qualified cardinality on a node shape")
+        low, high = self.value(node, SH.qualifiedMinCount), self.value(node, SH.qualifiedMaxCount)
+        low = int(low) if low is not None else None
+        high = int(high) if high is not None else None
+
+        def candidates(var: str) -> str:
+            outer = _fresh("f")
+            inner = pattern.replace("?this", outer).replace("?value", var)
+            return f"{{ SELECT DISTINCT {var} WHERE {{ {inner} }} }}"
+        failing = self.nonconforming(value_shape, candidates)
+        counts: dict = {}
+        for row in self.run_query(f"SELECT DISTINCT ?this WHERE {{ {focus('?this')} }}"):
+            counts.setdefault(row["this"], 0)
+        for row in self.run_query(f"SELECT DISTINCT ?this ?value WHERE {{ {pattern} }}"):
+            counts.setdefault(row["this"], 0)
+            if row["value"] not in failing:
+                counts[row["this"]] += 1
+        component = self._classes[SH.qualifiedValueShape]
+        for this, n in counts.items():
+            if high is not None and n > high:
+                hits.append(Hit(node, component, this, extra={"constraint_component": SH_QualifiedMaxCountConstraintComponent}))
+            if low is not None and n < low:
+                hits.append(Hit(node, component, this, extra={"constraint_component": SH_QualifiedMinCountConstraintComponent}))
 
     def _datatype_ok(self, dt) -> str:
         if dt == RDFS.Literal:
@@ -444,7 +547,8 @@ class Engine:
         components: dict = {}
         seen = set()
         for hit in hits:
-            key = (hit.shape, hit.component, hit.focus, hit.value, hit.path)
+            key = (hit.shape, hit.component, hit.focus, hit.value, hit.path,
+                   repr(sorted((k, repr(v)) for k, v in hit.extra.items())))
             if key in seen:
                 continue
             seen.add(key)
@@ -455,7 +559,7 @@ class Engine:
         ckey = (hit.shape, hit.component)
         if ckey not in components:
             components[ckey] = hit.component(self.sg.lookup_shape_from_node(hit.shape))
-        kwargs = {"value_node": hit.value}
+        kwargs = {"value_node": hit.value, **hit.extra}
         if hit.path is not None:
             kwargs["result_path"] = hit.path
         text, node, triples = components[ckey].make_v_result(datagraph, hit.focus, **kwargs)
