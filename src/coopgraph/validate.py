@@ -90,10 +90,21 @@ def load_shapes(shapes_dir: Path, *, label_root: Path | None = None) -> Graph:
     for prop in (SH.select, SH.ask):
         for node, text in graph.subject_objects(prop):
             try:
-                check_query(str(text))
+                check_query(_declared_prefixes(graph, node) + str(text))
             except Exception as exc:
                 raise InputError(f"shape {node}: its SPARQL is refused: {getattr(exc, 'message', exc)}") from exc
     return graph
+
+
+def _declared_prefixes(graph: Graph, node: Node) -> str:
+    """The PREFIX lines that ``node``'s sh:prefixes declare (sh:declare), as pySHACL prepends them."""
+    lines = {}
+    for holder in graph.objects(node, SH.prefixes):
+        for decl in graph.objects(holder, SH.declare):
+            prefix, namespace = graph.value(decl, SH.prefix), graph.value(decl, SH.namespace)
+            if prefix is not None and namespace is not None:
+                lines[str(prefix)] = f"PREFIX {prefix}: <{namespace}>\n"
+    return "".join(lines[k] for k in sorted(lines))
 
 
 def validate(data: Graph, shapes: Graph, *, files: SourceFiles | None = None) -> Report:
@@ -105,7 +116,9 @@ def validate(data: Graph, shapes: Graph, *, files: SourceFiles | None = None) ->
     bind_prefixes(report_graph)
     nm = data.namespace_manager
     results = []
-    for node in report_graph.subjects(SH.resultSeverity, None):
+    # Top-level results only: pySHACL also types the nested results of sh:node as sh:ValidationResult
+    # (linked from their parent by sh:detail); they repeat the parent's finding in its own words.
+    for node in report_graph.objects(None, SH.result):
         focus = report_graph.value(node, SH.focusNode)
         path = report_graph.value(node, SH.resultPath)
         value = report_graph.value(node, SH.value)
