@@ -21,7 +21,7 @@ from rdflib.namespace import NamespaceManager
 from coopgraph import ids
 from coopgraph.build import bind_prefixes
 from coopgraph.errors import InputError
-from coopgraph.namespaces import ID, RDF, SH
+from coopgraph.namespaces import ID, PROV, RDF, SH, SRC
 from coopgraph.validate import load_shapes, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,6 +126,19 @@ def shapes() -> Graph:
     return load_shapes(SHAPES_DIR)
 
 
+_REPORTS: dict[Path, Graph] = {}
+
+
+def run_case(path: Path, shapes: Graph) -> tuple[Graph, Graph]:
+    """(data graph, SHACL report graph) of one case file, validated alone; computed once per run."""
+    data = Graph()
+    bind_prefixes(data)
+    data.parse(path, format="turtle")
+    if path not in _REPORTS:
+        _REPORTS[path] = validate(data, shapes).graph
+    return data, _REPORTS[path]
+
+
 CASES = sorted(CASES_DIR.glob("*/*.ttl"))
 CASE_NAME = re.compile(r"^(?P<cls>[A-Z][A-Za-z]+)-[a-z0-9]+(-[a-z0-9]+)*\.ttl$")
 
@@ -139,11 +152,9 @@ def test_there_are_cases():
 
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
 def test_case(path: Path, shapes: Graph):
-    data = Graph()
-    bind_prefixes(data)
-    data.parse(path, format="turtle")
+    data, report = run_case(path, shapes)
     expected = parse_expectations(path)
-    actual = report_results(validate(data, shapes).graph)
+    actual = report_results(report)
     nm = data.namespace_manager
     if path.parent.name == "valid":
         assert not expected, f"{path.name}: a valid case declares no results; move it to invalid/"
@@ -153,3 +164,142 @@ def test_case(path: Path, shapes: Graph):
         assert actual == expected, (
             f"{path.name}\nexpected:\n{_show(expected, nm)}\nactual:\n{_show(actual, nm)}\n"
             f"missing: {_show(expected - actual, nm)}\nunexpected: {_show(actual - expected, nm)}")
+
+
+# ----------------------------------------------------------------------------- coverage
+
+def _targeted_shapes(shapes: Graph) -> set:
+    return {s for s in shapes.subjects(RDF.type, SH.NodeShape)
+            if any(True for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+                   for _ in shapes.objects(s, p))}
+
+
+#: Parameters of a node shape that are constraints on the focus node itself.
+_NODE_LEVEL = (SH["or"], SH["and"], SH["not"], SH.xone, SH.node, SH.pattern, SH.nodeKind, SH["class"],
+               SH.datatype, SH["in"], SH.hasValue)
+
+
+def test_every_constraint_is_exercised_by_an_invalid_case(shapes: Graph):
+    """Each property shape, node-level constraint and SPARQL constraint of a targeted shape gives a
+    result in at least one invalid case: a constraint added without a test case fails here."""
+    hit_shapes, hit_sparql = set(), set()
+    for path in sorted((CASES_DIR / "invalid").glob("*.ttl")):
+        _data, report = run_case(path, shapes)
+        for result in report.objects(None, SH.result):
+            hit_shapes.add(report.value(result, SH.sourceShape))
+            hit_sparql.add(report.value(result, SH.sourceConstraint))
+    nm = Graph().namespace_manager
+    bind_prefixes(nm.graph)
+    missing = []
+    for shape in sorted(_targeted_shapes(shapes)):
+        name = shape.n3(nm.graph.namespace_manager)
+        for prop in shapes.objects(shape, SH.property):
+            if prop not in hit_shapes:
+                params = sorted(p.n3(nm.graph.namespace_manager) for p in shapes.predicates(prop)
+                                if p not in (SH.path, SH.message, SH.severity, SH.name))
+                missing.append(f"{name} {_render_path(shapes, shapes.value(prop, SH.path))} {params}")
+        if any(True for p in _NODE_LEVEL for _ in shapes.objects(shape, p)) and shape not in hit_shapes:
+            missing.append(f"{name}: its node-level constraint")
+        for constraint in shapes.objects(shape, SH.sparql):
+            if constraint not in hit_sparql:
+                missing.append(f"{name}: SPARQL constraint {constraint}")
+    assert not missing, "constraints no invalid case exercises:\n" + "\n".join(missing)
+
+
+def test_every_class_in_the_data_has_a_shape_and_cases(shapes: Graph, union: Graph):
+    """Each class the real data types an entity with is a target of a shape, and has at least one
+    valid and one invalid case file named after it."""
+    targets = set(shapes.objects(None, SH.targetClass))
+    used = {o for s, o in union.subject_objects(RDF.type)
+            if str(s).startswith(str(ID)) or str(s).startswith(str(SRC))}
+    names = {p.name.split("-", 1)[0] for p in CASES}
+    problems = []
+    for cls in sorted(used):
+        local = str(cls).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        if cls == PROV.Entity:
+            continue  # sources are also prov:Entity; coop:Source's shapes cover them
+        if cls not in targets:
+            problems.append(f"{cls}: no shape has it as sh:targetClass")
+        for folder in ("valid", "invalid"):
+            if not any(p.parent.name == folder and p.name.startswith(local + "-") for p in CASES):
+                problems.append(f"{cls}: no case tests/shapes/{folder}/{local}-<case>.ttl")
+    assert not problems, "\n".join(problems)
+    assert {"Event", "NewsArticle", "Person", "Place", "PostalAddress", "GeoCoordinates"} <= names
+
+
+def test_every_message_is_in_plain_words(shapes: Graph):
+    """Each constraint of a targeted shape carries an English sh:message (its own, or its shape's)."""
+    problems = []
+    for shape in _targeted_shapes(shapes):
+        for prop in shapes.objects(shape, SH.property):
+            messages = [m for m in shapes.objects(prop, SH.message) if isinstance(m, Literal)]
+            if not any(m.language == "en" and len(m) > 20 for m in messages):
+                problems.append(f"{shape} {shapes.value(prop, SH.path)}")
+        for constraint in shapes.objects(shape, SH.sparql):
+            if not any(m.language == "en" for m in shapes.objects(constraint, SH.message)):
+                problems.append(f"{shape} SPARQL {constraint}")
+        if any(True for p in _NODE_LEVEL for _ in shapes.objects(shape, p)):
+            if not any(m.language == "en" for m in shapes.objects(shape, SH.message)):
+                problems.append(f"{shape}: node-level constraint")
+        if shapes.value(shape, SH.name) is None or shapes.value(shape, SH.description) is None:
+            problems.append(f"{shape}: give it an sh:name and an sh:description")
+    assert not problems, "constraints without a plain-words sh:message:\n" + "\n".join(sorted(problems))
+
+
+# ----------------------------------------------------------------------------- patterns
+
+def test_entity_iri_pattern_is_the_one_ids_uses(shapes: Graph):
+    """shapes/common.ttl holds coopgraph.ids.ENTITY_IRI_RE's pattern, character for character."""
+    patterns = [str(p) for p in shapes.objects(None, SH.pattern)
+                if str(p).startswith("^" + re.escape(str(ID)) + "(")]
+    assert patterns == [ids.ENTITY_IRI_RE.pattern]
+
+
+@pytest.mark.parametrize("iri, ok", [
+    ("https://w3id.org/coopgraph/id/event/catalysing-change-week-2022", True),
+    ("https://w3id.org/coopgraph/id/item/2022-07-29-ilo-participates", True),
+    ("https://w3id.org/coopgraph/id/events/x", False),
+    ("https://w3id.org/coopgraph/id/event/X", False),
+    ("https://w3id.org/coopgraph/id/event/a--b", False),
+    ("https://w3id.org/coopgraph/id/event/a-", False),
+    ("https://w3id.org/coopgraph/id/event/a/b", False),
+])
+def test_entity_iri_pattern_agrees_with_ids(shapes: Graph, iri: str, ok: bool):
+    """The shape's pattern and ids.is_entity_iri accept and refuse the same IRIs."""
+    (pattern,) = [str(p) for p in shapes.objects(None, SH.pattern) if str(p).startswith("^https://w3id")
+                  and "(item|" in str(p)]
+    assert bool(re.search(pattern, iri)) is ok is ids.is_entity_iri(iri)
+
+
+# ----------------------------------------------------------------------------- shapes are safe
+
+def test_shapes_with_a_refused_query_are_refused(tmp_path):
+    """A shape whose SPARQL would reach outside (SERVICE) is refused when the shapes are loaded."""
+    for path in SHAPES_DIR.glob("*.ttl"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "zz-evil.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:x:evil> a sh:NodeShape ; sh:targetNode <urn:x:a> ; sh:sparql [ sh:prefixes <https://w3id.org/coopgraph/shapes> ;\n"
+        "  sh:select \"SELECT $this WHERE { SERVICE <http://127.0.0.1:9/sparql> { $this schema:name ?n } }\" ] .\n",
+        encoding="utf-8")
+    with pytest.raises(InputError, match="SERVICE"):
+        load_shapes(tmp_path)
+
+
+def test_every_sparql_constraint_passes_the_query_guard(shapes: Graph):
+    """load_shapes checks each sh:select with its declared prefixes; this shows there are some."""
+    selects = list(shapes.objects(None, SH.select))
+    assert len(selects) >= 5
+    assert all(shapes.value(c, SH.prefixes) is not None for c in shapes.subjects(SH.select, None))
+
+
+def test_prepared_queries_give_pyshacls_own_results(shapes: Graph):
+    """validate() keeps rdflib's translation of each SHACL-SPARQL text; plain pySHACL, which parses
+    the text again for every focus node, finds the same results."""
+    from pyshacl import validate as shacl_validate
+    path = CASES_DIR / "invalid" / "Event-ends-before-start.ttl"
+    data, report = run_case(path, shapes)
+    _c, plain, _t = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                                   allow_warnings=True, js=False, do_owl_imports=False)
+    assert report_results(report) == report_results(plain)
+    assert sum(report_results(report).values()) == 3
