@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the input was read and fails (violations, a refused que
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from .pipeline import Toolkit, ValidationFailed, build as build_dist, class_coun
 from .project import find_project
 from .safety import parse_into
 from .validate import validate as validate_graph
+
+
+class _IllTypedLiteralFilter(logging.Filter):
+    """Drops rdflib's traceback for a literal that is not of its datatype ("2022-13-01"^^xsd:date):
+    validation reports it in plain words, with the file and line to fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+_RDFLIB_TERM_LOG = logging.getLogger("rdflib.term")
 
 
 def _fail(message: str, code: int) -> None:
@@ -57,6 +69,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     """coopgraph: the ILO's work on cooperatives in Europe and Central Asia as a validated knowledge graph."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
+    if not any(isinstance(f, _IllTypedLiteralFilter) for f in _RDFLIB_TERM_LOG.filters):
+        _RDFLIB_TERM_LOG.addFilter(_IllTypedLiteralFilter())
 
 
 @cli.command()
