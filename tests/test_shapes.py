@@ -143,6 +143,18 @@ CASES = sorted(CASES_DIR.glob("*/*.ttl"))
 CASE_NAME = re.compile(r"^(?P<cls>[A-Z][A-Za-z]+)-[a-z0-9]+(-[a-z0-9]+)*\.ttl$")
 
 
+def test_expectations_use_only_prefixes_the_file_declares():
+    """Another engine reads the expect lines with the file's own prefixes (tests/shapes/README.md)."""
+    for path in CASES:
+        text = path.read_text(encoding="utf-8")
+        declared = set(re.findall(r"^@prefix\s+([A-Za-z][\w-]*):", text, flags=re.MULTILINE))
+        for line in text.splitlines():
+            match = _EXPECT.match(line)
+            if match:
+                used = set(re.findall(r"(?:^|[\s^/])([A-Za-z][\w-]*):(?!//)", " " + match.group(1)))
+                assert used <= declared, f"{path.name}: declare @prefix {sorted(used - declared)}"
+
+
 def test_there_are_cases():
     folders = {p.parent.name for p in CASES}
     assert folders == {"valid", "invalid"}, folders
