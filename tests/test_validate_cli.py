@@ -130,3 +130,17 @@ def test_validate_format_turtle_is_a_shacl_report(project_copy, broken):
     assert severities and (SH.Violation in severities) is broken
     assert all(report.value(r, SH.focusNode) is not None and report.value(r, SH.resultMessage) is not None
                for r in report.objects(node, SH.result))
+
+
+def test_validate_format_turtle_is_the_same_bytes_under_any_hash_seed():
+    """The report graph is all blank nodes: it is written with canonical labels."""
+    case = Path(__file__).parent / "shapes" / "invalid" / "EmployeeRole-held-by-nobody.ttl"
+    outputs = set()
+    for seed in ("0", "1", "2"):
+        done = subprocess.run([sys.executable, "-m", "coopgraph", "validate", "--format", "turtle", str(case)],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        assert done.returncode == 1, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    assert "sh:inversePath schema:worksFor" in outputs.pop()

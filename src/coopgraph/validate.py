@@ -76,8 +76,12 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def turtle(self) -> str:
-        """The SHACL validation report graph as Turtle."""
-        return self.graph.serialize(format="turtle")
+        """The SHACL validation report graph as Turtle, the same bytes on every run.
+
+        The report is all blank nodes; canonical labels (RDFC) make the output independent of
+        parse order and PYTHONHASHSEED.
+        """
+        return self.graph.serialize(format="longturtle", canon=True)
 
 
 def _sev_order(item: tuple[str, int]) -> int:
