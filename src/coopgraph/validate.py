@@ -173,7 +173,8 @@ def validate(data: Graph, shapes: Graph, *, files: SourceFiles | None = None) ->
             severity=severity, value=_show(value, nm) if value is not None else None,
             shape=_show(shape, nm) if isinstance(shape, URIRef) else None,
             location=files.locate(focus, value) if files is not None else None))
-    results.sort(key=lambda r: (["Violation", "Warning", "Info"].index(r.severity), r.focus, r.path, r.message))
+    results.sort(key=lambda r: (["Violation", "Warning", "Info"].index(r.severity), r.focus, r.path, r.message,
+                                r.value or "", r.shape or "", r.location or ""))
     return Report(results=list(dict.fromkeys(results)), graph=report_graph)
 
 
