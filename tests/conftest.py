@@ -99,8 +99,7 @@ def project_copy(tmp_path):
     """A throw-away copy of the project's sources (ontology, data, shapes, queries) to break."""
     from coopgraph.project import Project
     for name in ("ontology", "data", "shapes", "queries"):
-        if (ROOT / name).is_dir():  # a branch may not have every folder yet
-            shutil.copytree(ROOT / name, tmp_path / name)
+        shutil.copytree(ROOT / name, tmp_path / name)
     return Project(tmp_path)
 
 
