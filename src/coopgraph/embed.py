@@ -1,4 +1,6 @@
-"""The JSON-LD block a website pastes into the page of an item, event or job posting.
+"""The JSON-LD block a website pastes into the page of an entity: an item, event or job posting
+(Google's rich-result types), and any other entity with a schema.org type (a person, an
+organisation, a place, a document, a topic), as the server's entity pages embed it.
 
 It follows Google's structured-data guidelines: ``"@context": "https://schema.org"``, the most
 specific schema.org types, absolute ``@id``s equal to our graph IRIs, plain strings and ISO 8601
@@ -29,7 +31,8 @@ SCHEMAORG_CONTEXT = "https://schema.org"
 #: Links followed from the entity: 2 reaches an event's Place and its PostalAddress, a job's
 #: hiring organisation and location, an article's publisher and subjects.
 EMBED_DEPTH = 2
-#: Types whose pages carry an embed block (Google rich-result types and our item types).
+#: Google rich-result types and our item types: the pages ``coopgraph embed`` is first meant for.
+#: Any other entity with a schema.org type gets a block too (people, organisations, places...).
 EMBEDDABLE = {SDO.Article, SDO.NewsArticle, SDO.Event, SDO.JobPosting, SDO.PresentationDigitalDocument,
               SDO.CreativeWork, SDO.Report, SDO.Legislation}
 
@@ -83,9 +86,10 @@ def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, la
     types = set(graph.objects(iri, RDF.type))
     if not types:
         raise InputError(f"no entity <{iri}> in the graph")
-    if not types & EMBEDDABLE:
-        names = ", ".join(sorted(t.split("/")[-1] for t in EMBEDDABLE))
-        raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names}")
+    if not any(str(t).startswith(str(SDO)) for t in types):
+        raise InputError(f"<{iri}> has no schema.org type, so no schema.org block can describe it; "
+                         f"embed blocks are for entities typed with schema.org terms (e.g. "
+                         f"{', '.join(sorted(t.split('/')[-1] for t in EMBEDDABLE))})")
     reading = schemaorg_reading(describe(graph, iri, depth), loader, lang)
     expanded = jsonld.from_rdf(ntriples(reading), {"format": "application/n-quads"})
     frame = {"@context": SCHEMAORG_CONTEXT, "@id": str(iri)}

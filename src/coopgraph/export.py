@@ -70,6 +70,9 @@ def trig(ds: Dataset) -> str:
         body = [line for line in text.splitlines() if not line.startswith("@prefix")]
         header.extend(line for line in text.splitlines() if line.startswith("@prefix"))
         label = graph.namespace_manager.normalizeUri(name)
+        if not label.startswith("<"):  # the graph's own prefix must be declared even if the body never uses it
+            prefix = label.split(":", 1)[0]
+            header.append(f"@prefix {prefix}: <{dict(graph.namespaces())[prefix]}> .")
         inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
         parts.append(f"{label} {{\n{inner}\n}}\n")
     prefixes = sorted(set(header), key=lambda line: line.split()[1])
