@@ -412,6 +412,15 @@ def test_documents_are_negotiated_with_vary_accept(http, accept, media):
     assert http.get("doc/person/vic-van-vuuren", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_negotiated_document_keeps_vary_after_its_suffix_variant_was_served(http):
+    """Regression: a cached page once carried the headers of whichever variant was served first."""
+    by_suffix = http.get("doc/place/trento.html")
+    assert by_suffix.status_code == 200 and "Accept" not in by_suffix.headers.get("vary", "")
+    negotiated = http.get("doc/place/trento", headers={"Accept": "text/html"})
+    assert "Accept" in negotiated.headers["vary"]
+    assert negotiated.content == by_suffix.content
+
+
 def test_document_formats_say_the_same(http, toolkit):
     turtle = Graph().parse(data=http.get("doc/person/vic-van-vuuren.ttl").text, format="turtle")
     ntriples = Graph().parse(data=http.get("doc/person/vic-van-vuuren.nt").text, format="nt")

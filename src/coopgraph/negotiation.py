@@ -110,7 +110,10 @@ def negotiate(accept: str | None, offers: tuple[Representation, ...],
         return default or offers[0]
     scored = []
     for order, offer in enumerate(offers):
-        q, spec = max(_quality(m, ranges) for m in (offer.media_type, *offer.aliases))
+        # Aliases count only when named exactly (text/* means text/csv, not the text/xml alias).
+        candidates = [_quality(offer.media_type, ranges)]
+        candidates += [qs for qs in (_quality(a, ranges) for a in offer.aliases) if qs[1] == 3]
+        q, spec = max(candidates)
         if q > 0:
             # Wildcard-only matches rank after explicit ones of the same q; the default goes first among those.
             wildcard_rank = 0 if spec >= 2 else (1 if offer is default else 2)

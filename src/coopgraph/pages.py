@@ -148,7 +148,7 @@ class Site:
 
     def _sources_of(self, s: Node, p: Node, o: Node, base: str) -> list[tuple[str, str, str]]:
         out = []
-        for ctx in self.dataset.contexts((s, p, o)):
+        for ctx in self.dataset.graphs((s, p, o)):
             name = URIRef(str(ctx.identifier))
             if name in self._source_names:
                 out.append((local_name(name), self._source_names[name], self.href(name, base) or str(name)))

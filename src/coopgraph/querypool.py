@@ -34,6 +34,8 @@ from .safety import check_query, default_loader
 
 #: Seconds a new worker may take to load the data before start-up fails.
 STARTUP_TIMEOUT = 120.0
+#: Checked queries each worker keeps, by text (refused and bad queries are never kept).
+PARSE_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,17 @@ class Engine:
         self.context = payload.context
         self.loader = default_loader(Path(payload.ontology_dir))
         self.max_rows = payload.max_rows
+        self._parsed: dict[str, Any] = {}
+
+    def _checked(self, text: str):
+        """check_query, remembered per query text (parsing costs more than most evaluations here)."""
+        query = self._parsed.get(text)
+        if query is None:
+            query = check_query(text, self.allowed)
+            if len(self._parsed) >= PARSE_CACHE:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[text] = query
+        return query
 
     def run(self, job: Job) -> Answer:
         try:
@@ -106,8 +119,11 @@ class Engine:
             return Answer(500, message=f"SPARQL evaluation failed: {type(exc).__name__}: {exc}")
 
     def _run(self, job: Job) -> Answer:
-        query = check_query(job.query, self.allowed)
-        _protocol_dataset(query, job, self.allowed)
+        if job.default_graphs or job.named_graphs:
+            query = check_query(job.query, self.allowed)
+            _protocol_dataset(query, job, self.allowed)
+        else:
+            query = self._checked(job.query)
         kind = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT",
                 "DescribeQuery": "DESCRIBE"}.get(query.algebra.name, query.algebra.name)
         if job.offers == "table":

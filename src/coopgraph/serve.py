@@ -179,10 +179,13 @@ templates = Environment(loader=PackageLoader("coopgraph", "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
+def _html(name: str, base: str, **values) -> str:
+    return templates.get_template(name).render(base=base, version=__version__, **values)
+
+
 def _render(name: str, request: Request, status: int = 200, headers: dict | None = None, **values) -> Response:
     server: Server = request.app.state.server
-    base = server.base(request)
-    html = templates.get_template(name).render(base=base, version=__version__, **values)
+    html = _html(name, server.base(request), **values)
     return Response(html, status_code=status, media_type="text/html; charset=utf-8", headers=headers)
 
 
@@ -443,9 +446,10 @@ def _split_suffix(text: str) -> tuple[str, neg.Representation | None, bool]:
     return text, None, False
 
 
-def _document(request: Request, *, path: str, rep: neg.Representation | None, key: tuple, graph_fn,
-              jsonld_fn=None, html_fn) -> Response:
-    """A negotiated document: HTML page or Turtle / JSON-LD / N-Triples of ``graph_fn()``."""
+async def _document(request: Request, *, path: str, rep: neg.Representation | None, key: tuple, graph_fn,
+                    jsonld_fn=None, html_fn) -> Response:
+    """A negotiated document: the HTML page ``html_fn(base)`` or Turtle / JSON-LD / N-Triples of
+    ``graph_fn()``; made once (in a thread) and kept, as the dataset never changes while served."""
     server: Server = request.app.state.server
     base = server.base(request)
     chosen = rep or neg.choose(request.headers.get("accept"), _format_names(request.query_params),
@@ -455,22 +459,25 @@ def _document(request: Request, *, path: str, rep: neg.Representation | None, ke
     ext = {"html": ".html", "turtle": ".ttl", "jsonld": ".jsonld", "nt": ".nt"}
     links = ", ".join(f'<{base}{path}{ext[o.key]}>; rel="alternate"; type="{o.media_type}"'
                       for o in neg.DOCUMENT_FORMATS)
-    headers = {"Vary": "Accept", "Content-Location": f"{base}{path}{ext[chosen.key]}", "Link": links}
-    if rep is not None:
-        headers.pop("Vary")
-    if chosen is neg.HTML:
-        return server.cached(("html",) + key + (base,), lambda: html_fn(base, headers))
+    headers = {"Content-Location": f"{base}{path}{ext[chosen.key]}", "Link": links}
+    if rep is None:
+        headers["Vary"] = "Accept"
 
     def make() -> bytes:
+        if chosen is neg.HTML:
+            return html_fn(base).encode("utf-8")
         if chosen is neg.JSONLD and jsonld_fn is not None:
             return export.dumps_json(jsonld_fn()).encode("utf-8")
         return serialize_graph(graph_fn(), chosen, server.toolkit.context, server.toolkit.loader)
 
-    body = server.cached((chosen.key,) + key, make)
+    cache_key = (chosen.key,) + key + ((base,) if chosen is neg.HTML else ())
+    body = server._cache.get(cache_key)
+    if body is None:
+        body = await asyncio.to_thread(server.cached, cache_key, make)
     return Response(body, media_type=chosen.content_type, headers=headers)
 
 
-def entity_redirect(request: Request) -> Response:
+async def entity_redirect(request: Request) -> Response:
     """``/id/KIND/SLUG`` -> 303 See Other to the document about the entity."""
     server: Server = request.app.state.server
     kind, slug = request.path_params["kind"], request.path_params["slug"]
@@ -481,7 +488,7 @@ def entity_redirect(request: Request) -> Response:
                             headers={"Vary": "Accept"})
 
 
-def entity_document(request: Request) -> Response:
+async def entity_document(request: Request) -> Response:
     """``/doc/KIND/SLUG[.ext]``: the entity's page or its RDF."""
     server: Server = request.app.state.server
     kind = request.path_params["kind"]
@@ -491,16 +498,15 @@ def entity_document(request: Request) -> Response:
         return _error(request, 404, f"no document doc/{kind}/{request.path_params['slug']}: "
                                     f"no entity {ID}{kind}/{slug} in coopgraph")
 
-    def html(base: str, headers: dict) -> Response:
-        page = server.site.entity(iri, base)
-        return _render("entity.html", request, headers=headers, page=page, doc=f"{base}doc/{kind}/{slug}")
+    def html(base: str) -> str:
+        return _html("entity.html", base, page=server.site.entity(iri, base), doc=f"{base}doc/{kind}/{slug}")
 
-    return _document(request, path=f"doc/{kind}/{slug}", rep=rep, key=("entity", str(iri)),
+    return await _document(request, path=f"doc/{kind}/{slug}", rep=rep, key=("entity", str(iri)),
                      graph_fn=lambda: server.site.entity_graph(iri),
                      jsonld_fn=lambda: server.site.entity_jsonld(iri), html_fn=html)
 
 
-def graph_document(request: Request) -> Response:
+async def graph_document(request: Request) -> Response:
     """``/source/KEY`` and ``/graph/NAME``: a named graph, what it is and the facts it holds."""
     server: Server = request.app.state.server
     prefix = request.url.path.strip("/").split("/", 1)[0]
@@ -509,15 +515,14 @@ def graph_document(request: Request) -> Response:
     if iri is None or (has_suffix and rep is None):
         return _error(request, 404, f"no graph {BASE}{prefix}/{name} in coopgraph")
 
-    def html(base: str, headers: dict) -> Response:
-        return _render("graph.html", request, headers=headers, page=server.site.graph_page(iri, base),
-                       doc=f"{base}{prefix}/{name}")
+    def html(base: str) -> str:
+        return _html("graph.html", base, page=server.site.graph_page(iri, base), doc=f"{base}{prefix}/{name}")
 
-    return _document(request, path=f"{prefix}/{name}", rep=rep, key=("graph", str(iri)),
+    return await _document(request, path=f"{prefix}/{name}", rep=rep, key=("graph", str(iri)),
                      graph_fn=lambda: server.site.graph_document(iri), html_fn=html)
 
 
-def ontology_document(request: Request) -> Response:
+async def ontology_document(request: Request) -> Response:
     """``/ontology``: the coopgraph vocabulary (terms are ``/ontology#Term``)."""
     server: Server = request.app.state.server
     suffix = request.path_params.get("suffix", "")
@@ -525,11 +530,10 @@ def ontology_document(request: Request) -> Response:
     if suffix and rep is None:
         return _error(request, 404, f"no document ontology{suffix}")
 
-    def html(base: str, headers: dict) -> Response:
-        return _render("ontology.html", request, headers=headers, page=server.site.ontology_page(base),
-                       doc=f"{base}ontology")
+    def html(base: str) -> str:
+        return _html("ontology.html", base, page=server.site.ontology_page(base), doc=f"{base}ontology")
 
-    return _document(request, path="ontology", rep=rep, key=("ontology",),
+    return await _document(request, path="ontology", rep=rep, key=("ontology",),
                      graph_fn=server.site.ontology_graph, html_fn=html)
 
 
@@ -537,7 +541,7 @@ def _dump_urls(base: str) -> dict[str, str]:
     return {fmt: f"{base}dumps/{filename}" for fmt, (filename, _media) in export.FORMATS.items()}
 
 
-def void_document(request: Request) -> Response:
+async def void_document(request: Request) -> Response:
     """``/.well-known/void``: the VoID description of the dataset."""
     server: Server = request.app.state.server
     base = server.base(request)
@@ -549,21 +553,21 @@ def void_document(request: Request) -> Response:
     def graph() -> Graph:
         return void_graph(server.dataset, sparql_endpoint=base + "sparql", dump_urls=_dump_urls(base))
 
-    def html(base_: str, headers: dict) -> Response:
+    def html(base_: str) -> str:
         turtle = serialize_graph(graph(), neg.TURTLE, server.toolkit.context, server.toolkit.loader)
-        return _render("rdf.html", request, headers=headers, title="Dataset description (VoID)",
-                       doc=f"{base_}.well-known/void", turtle=turtle.decode("utf-8"))
+        return _html("rdf.html", base_, title="Dataset description (VoID)", doc=f"{base_}.well-known/void",
+                     turtle=turtle.decode("utf-8"))
 
-    return _document(request, path=".well-known/void", rep=rep, key=("void", base), graph_fn=graph, html_fn=html)
+    return await _document(request, path=".well-known/void", rep=rep, key=("void", base), graph_fn=graph, html_fn=html)
 
 
-def dataset_redirect(request: Request) -> Response:
+async def dataset_redirect(request: Request) -> Response:
     """The dataset IRI (https://w3id.org/coopgraph/dataset) -> 303 to its VoID description."""
     server: Server = request.app.state.server
     return RedirectResponse(f"{server.base(request)}.well-known/void", status_code=303)
 
 
-def json_ld_context(request: Request) -> Response:
+async def json_ld_context(request: Request) -> Response:
     """Our JSON-LD context (https://w3id.org/coopgraph/context.jsonld)."""
     server: Server = request.app.state.server
     body = server.cached(("context",), lambda: server.toolkit.project.context_file.read_bytes())
