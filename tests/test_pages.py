@@ -71,7 +71,7 @@ def test_embed_block_for_every_entity_type(union, loader_for):
     from coopgraph.namespaces import RDF
     kinds_seen = set()
     for iri in sorted({s for s in union.subjects(RDF.type, None) if ids.is_entity_iri(s)}):
-        doc = embed_document(union, iri, loader_for)
+        doc = embed_document(union, iri, loader_for, any_type=True)
         assert doc["@id"] == str(iri) and doc["@context"] == "https://schema.org"
         kinds_seen.add(ids.split(iri)[0])
     assert {"person", "organization", "place", "document", "topic", "item", "event"} <= kinds_seen
@@ -80,14 +80,17 @@ def test_embed_block_for_every_entity_type(union, loader_for):
 
 def test_embed_refuses_an_entity_without_a_schema_org_type(union, loader_for):
     with pytest.raises(InputError, match="no schema.org type"):
-        embed_document(union, URIRef("https://w3id.org/coopgraph/ontology#Interview"), loader_for)
+        embed_document(union, URIRef("https://w3id.org/coopgraph/ontology#Interview"), loader_for, any_type=True)
 
 
-def test_cli_embed_prints_a_block_for_a_person():
-    result = run_cli("embed", "person:vic-van-vuuren")
+def test_cli_embed_any_type_prints_the_block_the_entity_page_embeds(union, loader_for):
+    refused = run_cli("embed", "person:vic-van-vuuren")
+    assert refused.exit_code == 2 and "--any-type" in refused.stderr
+    result = run_cli("embed", "--any-type", "person:vic-van-vuuren")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith('<script type="application/ld+json">')
-    assert '"@type": "Person"' in result.stdout
+    doc = json.loads(result.stdout.split("\n", 1)[1].rsplit("</script>", 1)[0])
+    assert doc == embed_document(union, PERSON, loader_for, any_type=True) and doc["@type"] == "Person"
 
 
 @pytest.fixture(scope="module")

@@ -198,16 +198,16 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
 @click.option("--lang", default="en", show_default=True, help="Language of the page the block goes into.")
 @click.option("--depth", type=click.IntRange(0, 5), default=EMBED_DEPTH, show_default=True,
               help="How many links deep linked entities are nested.")
+@click.option("--any-type", is_flag=True,
+              help="Give the block of any entity with a schema.org type (person, organisation, place...), "
+                   "as the entity pages of `coopgraph serve` embed it.")
 @click.pass_context
 @handle_errors
-def embed(ctx: click.Context, iri: str, lang: str, depth: int) -> None:
-    """Print the <script type="application/ld+json"> block for the page of an entity.
-
-    Items, events and job postings get Google's rich-result types; any other entity with a
-    schema.org type (person, organisation, place, document, topic) gets its schema.org description.
-    """
+def embed(ctx: click.Context, iri: str, lang: str, depth: int, any_type: bool) -> None:
+    """Print the <script type="application/ld+json"> block for the page of an item, event or job posting."""
     kit = _toolkit(ctx)
-    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth)
+    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth,
+                         any_type=any_type)
     click.echo(script_block(doc), nl=False)
 
 

@@ -1,6 +1,4 @@
-"""The JSON-LD block a website pastes into the page of an entity: an item, event or job posting
-(Google's rich-result types), and any other entity with a schema.org type (a person, an
-organisation, a place, a document, a topic), as the server's entity pages embed it.
+"""The JSON-LD block a website pastes into the page of an item, event or job posting.
 
 It follows Google's structured-data guidelines: ``"@context": "https://schema.org"``, the most
 specific schema.org types, absolute ``@id``s equal to our graph IRIs, plain strings and ISO 8601
@@ -31,8 +29,7 @@ SCHEMAORG_CONTEXT = "https://schema.org"
 #: Links followed from the entity: 2 reaches an event's Place and its PostalAddress, a job's
 #: hiring organisation and location, an article's publisher and subjects.
 EMBED_DEPTH = 2
-#: Google rich-result types and our item types: the pages ``coopgraph embed`` is first meant for.
-#: Any other entity with a schema.org type gets a block too (people, organisations, places...).
+#: Types whose pages carry an embed block (Google rich-result types and our item types).
 EMBEDDABLE = {SDO.Article, SDO.NewsArticle, SDO.Event, SDO.JobPosting, SDO.PresentationDigitalDocument,
               SDO.CreativeWork, SDO.Report, SDO.Legislation}
 
@@ -80,18 +77,32 @@ def schemaorg_reading(graph: Graph, loader: LocalDocumentLoader, lang: str = "en
     return out
 
 
+def embed_graph(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang: str = "en",
+                depth: int = EMBED_DEPTH) -> Graph:
+    """The triples an embed block states: the schema.org reading of the entity's schema.org links."""
+    return schemaorg_reading(describe(graph, iri, depth, follow=lambda p: str(p).startswith(str(SDO))), loader, lang)
+
+
 def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang: str = "en",
-                   depth: int = EMBED_DEPTH) -> dict[str, Any]:
-    """The framed schema.org JSON-LD document for the page of ``iri``."""
+                   depth: int = EMBED_DEPTH, any_type: bool = False) -> dict[str, Any]:
+    """The framed schema.org JSON-LD document for the page of ``iri``.
+
+    By default only items, events and job postings (EMBEDDABLE) have a block; ``any_type`` gives one
+    to every entity with a schema.org type (a person, an organisation, a place...), as the server's
+    entity pages embed it.
+    """
     types = set(graph.objects(iri, RDF.type))
     if not types:
         raise InputError(f"no entity <{iri}> in the graph")
-    if not any(str(t).startswith(str(SDO)) for t in types):
-        raise InputError(f"<{iri}> has no schema.org type, so no schema.org block can describe it; "
-                         f"embed blocks are for entities typed with schema.org terms (e.g. "
-                         f"{', '.join(sorted(t.split('/')[-1] for t in EMBEDDABLE))})")
-    reading = schemaorg_reading(describe(graph, iri, depth), loader, lang)
-    expanded = jsonld.from_rdf(ntriples(reading), {"format": "application/n-quads"})
+    if any_type:
+        if not any(str(t).startswith(str(SDO)) for t in types):
+            raise InputError(f"<{iri}> has no schema.org type, so no schema.org block can describe it")
+    elif not types & EMBEDDABLE:
+        names = ", ".join(sorted(t.split("/")[-1] for t in EMBEDDABLE))
+        raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names} "
+                         "(--any-type gives the schema.org block of any entity)")
+    expanded = jsonld.from_rdf(ntriples(embed_graph(graph, iri, loader, lang=lang, depth=depth)),
+                               {"format": "application/n-quads"})
     frame = {"@context": SCHEMAORG_CONTEXT, "@id": str(iri)}
     framed = jsonld.frame(expanded, frame, jsonld_options(loader, embed="@always", omitGraph=True))
     return _keywords(framed)
@@ -102,7 +113,13 @@ def _keywords(node: Any) -> Any:
     if isinstance(node, list):
         return [_keywords(n) for n in node]
     if isinstance(node, dict):
-        return {{"id": "@id", "type": "@type"}.get(k, k): _keywords(v) for k, v in node.items()}
+        out = {}
+        for key, value in node.items():
+            key = {"id": "@id", "type": "@type"}.get(key, key)
+            if key == "@id" and isinstance(value, str) and value.startswith("schema:"):
+                value = str(SDO) + value[len("schema:"):]  # an enumeration member, e.g. MixedEventAttendanceMode
+            out[key] = _keywords(value)
+        return out
     return node
 
 

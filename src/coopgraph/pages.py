@@ -188,7 +188,7 @@ class Site:
         sentence += f", described by {len(known)} propert{'y' if len(known) == 1 else 'ies'}" \
                     f" from {len(all_sources)} source{'s' if len(all_sources) != 1 else ''}."
         try:
-            embed = script_block(embed_document(self.union, iri, self.loader))
+            embed = script_block(embed_document(self.union, iri, self.loader, any_type=True))
         except InputError:
             embed = ""
         order = {SDO.name: 0, SDO.headline: 0, SDO.description: 1}
