@@ -397,6 +397,7 @@ class QueryPool:
         self.restarts = 0
         self.timeouts = 0
         self.started_in: float | None = None
+        self.last_restart: float | None = None
         self.closed = False
 
     def _spawn_blocking(self) -> Worker:
@@ -434,7 +435,9 @@ class QueryPool:
         await asyncio.to_thread(dead.kill)
         if self.closed:
             return
+        t0 = time.perf_counter()
         worker = await asyncio.to_thread(self._spawn_blocking)
+        self.last_restart = time.perf_counter() - t0
         self.restarts += 1
         if self.closed:
             worker.kill()
@@ -486,7 +489,8 @@ class QueryPool:
         return {"workers": self.size, "alive": sum(1 for w in self._all if w.process.is_alive()),
                 "idle": self._idle.qsize() if self._idle else 0, "restarts": self.restarts,
                 "timeouts": self.timeouts,
-                "startup_seconds": round(self.started_in, 3) if self.started_in is not None else None}
+                "startup_seconds": round(self.started_in, 3) if self.started_in is not None else None,
+                "last_restart_seconds": round(self.last_restart, 3) if self.last_restart is not None else None}
 
     async def close(self) -> None:
         """Stop every worker."""
