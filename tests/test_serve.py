@@ -275,6 +275,27 @@ def test_a_runaway_query_is_stopped_and_the_server_stays_responsive(http, server
     assert pool["restarts"] == before["restarts"] + 1 and pool["alive"] == pool["workers"]
 
 
+def test_workers_that_die_are_replaced_and_queries_go_on(http, server):
+    """Kill both query workers (processes this test session started, by pid): the next query waits
+    for a replacement instead of failing, and the pool is whole again."""
+    import os
+    import signal
+    before = server.status()["pool"]
+    for pid in before["pids"]:
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    response = httpx.get(f"{server.url}sparql", params={"query": COUNT}, timeout=30)
+    assert response.status_code == 200, response.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pool = server.status()["pool"]
+        if pool["alive"] == pool["workers"] and pool["idle"] == pool["workers"]:
+            break
+        time.sleep(0.2)
+    assert pool["alive"] == pool["workers"] and not set(pool["pids"]) & set(before["pids"])
+    assert pool["restarts"] >= before["restarts"] + 2
+
+
 def test_a_result_over_the_row_cap_is_refused_never_cut(http, union):
     assert len(union) > conftest.SERVE_MAX_ROWS
     response = http.get("sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})

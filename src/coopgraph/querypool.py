@@ -454,10 +454,16 @@ class QueryPool:
     async def run(self, job: Job, timeout: float) -> Answer:
         """Run ``job`` on a free worker; kill that worker if it takes longer than ``timeout`` s."""
         assert self._idle is not None, "QueryPool.start() first"
-        try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
-        except asyncio.TimeoutError:
-            raise PoolBusy() from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise PoolBusy() from None
+            if worker.process.is_alive():
+                break
+            self._schedule_replace(worker)  # died while idle: replace it, take the next one
         # Shielded: a client that hangs up does not leave the worker half-used.
         return await asyncio.shield(self._run_on(worker, job, timeout))
 
@@ -487,6 +493,7 @@ class QueryPool:
     def status(self) -> dict:
         """Workers alive and idle, restarts and timeouts so far."""
         return {"workers": self.size, "alive": sum(1 for w in self._all if w.process.is_alive()),
+                "pids": sorted(w.pid for w in self._all),
                 "idle": self._idle.qsize() if self._idle else 0, "restarts": self.restarts,
                 "timeouts": self.timeouts,
                 "startup_seconds": round(self.started_in, 3) if self.started_in is not None else None,
