@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -19,8 +18,8 @@ from . import export, ids
 from .build import bind_prefixes
 from .embed import embed_document, script_block
 from .errors import InputError
-from .namespaces import (BASE, COOP, DCTERMS, GRAPH, ID, ONTOLOGY_GRAPH, OWL, PREFIXES, RDF, RDFS, SDO, SKOS,
-                         SOURCES_GRAPH, SRC)
+from .namespaces import (BASE, COOP, DCTERMS, ID, ONTOLOGY_GRAPH, OWL, PREFIXES, RDF, RDFS, SDO, SKOS,
+                         SOURCES_GRAPH)
 from .safety import LocalDocumentLoader
 
 #: How many links deep the RDF documents of an entity reach (1: its facts and its neighbours' facts).
@@ -183,10 +182,9 @@ class Site:
             if isinstance(s, URIRef):
                 incoming.append((self.value(s, base), self.property_label(p)))
         type_words = " and ".join(f"{_article(k)} {k}" for k, _ in kinds) or "an entity"
-        sentence = f"{label} is {type_words} in coopgraph"
-        known = [f for f in facts.values()]
-        sentence += f", described by {len(known)} propert{'y' if len(known) == 1 else 'ies'}" \
-                    f" from {len(all_sources)} source{'s' if len(all_sources) != 1 else ''}."
+        sentence = (f"{label} is {type_words} in coopgraph, described by {len(facts)} "
+                    f"propert{'y' if len(facts) == 1 else 'ies'} from {len(all_sources)} "
+                    f"source{'s' if len(all_sources) != 1 else ''}.")
         try:
             embed = script_block(embed_document(self.union, iri, self.loader, any_type=True))
         except InputError:
@@ -276,15 +274,5 @@ def entity_iri(kind: str, slug: str) -> URIRef | None:
     return URIRef(iri) if ids.is_entity_iri(iri) else None
 
 
-def entity_links(site: Site, kinds: Iterable[str] | None = None) -> list[URIRef]:
-    """Every entity IRI of the dataset (optionally of some kinds), sorted."""
-    out = set()
-    for s in site.union.subjects(RDF.type, None):
-        if isinstance(s, URIRef) and ids.is_entity_iri(s):
-            if kinds is None or ids.split(s)[0] in kinds:
-                out.add(s)
-    return sorted(out)
-
-
-__all__ = ["Site", "EntityPage", "Fact", "Value", "entity_iri", "entity_links", "humanize", "DOC_DEPTH",
-           "ONTOLOGY_IRI", "GRAPH", "SRC"]
+__all__ = ["Site", "EntityPage", "Fact", "Value", "entity_iri", "humanize", "DOC_DEPTH",
+           "ONTOLOGY_IRI"]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Sequence
 from urllib.parse import parse_qsl, quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -47,7 +46,7 @@ from .build import bind_prefixes
 from .description import void_graph
 from .errors import InputError
 from .namespaces import BASE, ID, RDF, SD
-from .pages import ONTOLOGY_IRI, Site, entity_iri
+from .pages import Site, entity_iri
 from .pipeline import Toolkit, class_counts
 from .querypool import Job, Payload, PoolBusy, QueryPool, QueryTimeout, WorkerDied, serialize_graph
 
@@ -230,7 +229,6 @@ class _Params:
 
 async def sparql_endpoint(request: Request) -> Response:
     """SPARQL 1.1 Protocol: query by GET or POST; the Service Description without a query."""
-    server: Server = request.app.state.server
     pairs = list(request.query_params.multi_items())
     body_query: str | None = None
     if request.method == "POST":
@@ -576,7 +574,6 @@ async def json_ld_context(request: Request) -> Response:
 
 async def dumps_index(request: Request) -> Response:
     """``/dumps/``: the dumps of the served dataset."""
-    server: Server = request.app.state.server
     files = [{"name": name, "media": media, "format": fmt} for fmt, (name, media) in export.FORMATS.items()]
     return _render("dumps.html", request, files=files)
 
