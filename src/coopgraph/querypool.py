@@ -28,6 +28,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 
 from . import negotiation as neg
+from . import queries as _queries  # noqa: F401  (its rdflib evaluation hooks apply in workers too)
 from .build import bind_prefixes, new_dataset
 from .errors import CoopgraphError, InputError, QueryRefused
 from .safety import check_query, default_loader
