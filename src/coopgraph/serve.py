@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -642,6 +643,9 @@ def create_app(toolkit: Toolkit, *, base_url: str | None = None, timeout: float 
     async def lifespan(app):
         await server.pool.start()
         server.started_at = time.time()
+        # The loaded dataset lives as long as the server: keep the collector from rescanning it.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
