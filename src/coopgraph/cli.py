@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the input was read and fails (violations, a refused que
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from pathlib import Path
 
@@ -21,6 +22,17 @@ from .project import find_project
 from .safety import parse_into
 from .store import DEFAULT_STORE, STORES
 from .validate import VALIDATORS, validate as validate_graph
+
+
+class _IllTypedLiteralFilter(logging.Filter):
+    """Drops rdflib's traceback for a literal that is not of its datatype ("2022-13-01"^^xsd:date):
+    validation reports it in plain words, with the file and line to fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+_RDFLIB_TERM_LOG = logging.getLogger("rdflib.term")
 
 
 def _fail(message: str, code: int) -> None:
@@ -68,6 +80,8 @@ def cli(ctx: click.Context, root: Path | None, store: str, store_path: Path | No
     """coopgraph: the ILO's work on cooperatives in Europe and Central Asia as a validated knowledge graph."""
     ctx.ensure_object(dict)
     ctx.obj.update(root=root, store=store, store_path=store_path, validator=validator)
+    if not any(isinstance(f, _IllTypedLiteralFilter) for f in _RDFLIB_TERM_LOG.filters):
+        _RDFLIB_TERM_LOG.addFilter(_IllTypedLiteralFilter())
 
 
 @cli.command()
@@ -290,13 +304,49 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
 @click.option("--lang", default="en", show_default=True, help="Language of the page the block goes into.")
 @click.option("--depth", type=click.IntRange(0, 5), default=EMBED_DEPTH, show_default=True,
               help="How many links deep linked entities are nested.")
+@click.option("--any-type", is_flag=True,
+              help="Give the block of any entity with a schema.org type (person, organisation, place...), "
+                   "as the entity pages of `coopgraph serve` embed it.")
 @click.pass_context
 @handle_errors
-def embed(ctx: click.Context, iri: str, lang: str, depth: int) -> None:
+def embed(ctx: click.Context, iri: str, lang: str, depth: int, any_type: bool) -> None:
     """Print the <script type="application/ld+json"> block for the page of an item, event or job posting."""
     kit = _toolkit(ctx)
-    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth)
+    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth,
+                         any_type=any_type)
     click.echo(script_block(doc), nl=False)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+              help="Seconds a query may run; past that its worker is killed and the client gets 503.")
+@click.option("--max-rows", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Most rows (or triples) a result may have; a larger one is refused (422), never cut.")
+@click.option("--max-body", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="Largest request body accepted, in bytes (413 past it).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes (each holds the dataset; queries run in parallel).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Public address for links and the service description, e.g. https://example.org/coopgraph/ "
+                   "(default: the address each request came to).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, timeout: float, max_rows: int, max_body: int, workers: int,
+          base_url: str | None, log_level: str) -> None:
+    """Serve the graph: a read-only SPARQL endpoint, entity pages and dumps, from one process.
+
+    /sparql is the SPARQL 1.1 endpoint; /id/... IRIs answer 303 to their document; / is the home
+    page with a query form. Stop with Ctrl-C.
+    """
+    from .serve import run
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise InputError(f"--base-url {base_url}: give an absolute http(s) URL")
+    run(_toolkit(ctx), host=host, port=port, base_url=base_url, timeout=timeout, max_rows=max_rows,
+        max_body=max_body, workers=workers, log_level=log_level)
 
 
 def _iri(text: str) -> str:
