@@ -35,8 +35,8 @@ EN = "en"
 TOPICS = ["cooperatives", "statistics-of-cooperatives", "cooperative-legislation",
           "social-and-solidarity-economy", "social-economy", "decent-work", "child-labour"]
 ITEM_TYPES = [("NewsArticle", "News"), ("NewsArticle", "News"), ("Article", "Spotlight Interviews"),
-              ("Report", "Publication"), ("PresentationDigitalDocument", "Presentation")]
-ORG_TYPES = ["Organization", "Organization", "GovernmentOrganization", "NGO", "Cooperative"]
+              ("NewsArticle", "News"), ("PresentationDigitalDocument", "Presentation")]
+ORG_TYPES = ["Organization", "Organization", "GovernmentOrganization"]
 DOC_TYPES = ["Report", "CreativeWork", "Legislation"]
 WORDS = ("cooperative social solidarity economy decent work statistics legislation youth women "
          "rural finance housing energy agriculture platform care workers members training digital "
@@ -141,13 +141,19 @@ class Generator:
         self.w.add(sg, graph, str(RDF.type), _iri(str(PROV.Entity)))
         self.w.add(sg, graph, str(SDO.name), _lit(name, EN))
         self.w.add(sg, graph, str(SDO.url), _iri(f"https://example.org/synthetic/{graph.rsplit('/', 1)[-1]}"))
+        self.w.add(sg, graph, str(PROV.wasQuotedFrom), _iri(str(SRC["research-notes"])))
 
     def unit(self, u: int) -> None:
         rng, add = self.rng, self.w.add
         g = str(SRC[f"synthetic-{u}"])
         extra = str(SRC[f"synthetic-extra-{u % 97}"])
+        page = str(ids.mint("webpage", f"syn-listing-{u % 97}"))
         if u < 97:
             self.source(extra, f"Synthetic supplementary source {u} (generated)")
+            add(extra, page, str(RDF.type), _iri(str(SDO.WebPage)))
+            add(extra, page, str(SDO.name), _lit(f"Synthetic listing page {u}", EN))
+            add(extra, page, str(SDO.inLanguage), _lit("en"))
+            add(extra, page, str(SDO.publisher), _iri(str(ids.mint("organization", f"syn-org-{u}"))))
         self.source(g, f"Synthetic source {u} (generated)")
         T, S = str(RDF.type), SDO
         country_n = rng.randrange(COUNTRIES)
@@ -218,7 +224,10 @@ class Generator:
             add(g, event, str(S.attendee), _iri(person))
 
         doc = str(ids.mint("document", f"syn-document-{u}"))
-        add(g, doc, T, _iri(str(S[rng.choice(DOC_TYPES)])))
+        doc_type = rng.choice(DOC_TYPES)
+        add(g, doc, T, _iri(str(S[doc_type])))
+        if doc_type == "Legislation":
+            add(g, doc, str(S.legislationJurisdiction), _iri(country))
         add(g, doc, str(S.name), _lit(f"Synthetic report on {self.words(4)} {u}", EN))
         add(g, doc, str(S.about), _iri(str(ids.mint("topic", rng.choice(TOPICS)))))
         add(g, doc, str(S.publisher), _iri(org))
@@ -244,6 +253,7 @@ class Generator:
                 add(g, item, str(S.datePublished), _lit(published.isoformat(), datatype=str(XSD.date)))
             add(g, item, str(S.description), _lit(f"Synthetic text: {self.words(12)}.", EN))
             add(g, item, str(S.inLanguage), _lit("en"))
+            add(g, item, str(S.isPartOf), _iri(page))
             if self.fault("publisher-not-org") and k == 0:
                 self.injected.append(("publisher-not-org", item))
                 add(g, item, str(S.publisher), _iri(city))
