@@ -313,12 +313,16 @@ class OxigraphStore(GraphStore):
         result.vars = [Variable(n) for n in names]
         oxvars = [ox.Variable(n) for n in names]
         bindings = []
+        converted: dict = {}  # the same term comes back in many rows: convert it once
         for solution in answer:
             row = {}
             for name, var in zip(result.vars, oxvars):
                 value = solution[var]
                 if value is not None:
-                    row[name] = ox_to_rdflib(value)
+                    term = converted.get(value)
+                    if term is None:
+                        term = converted[value] = ox_to_rdflib(value)
+                    row[name] = term
             bindings.append(row)
         result.bindings = bindings
         return result
