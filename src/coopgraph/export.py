@@ -244,7 +244,7 @@ def store_dump(store, fmt: str, *, context: dict | None = None, loader: LocalDoc
         yield serialize(store.dataset(), fmt, context=context, loader=loader)
         return
     if fmt == "nquads":
-        yield "".join(line + "\n" for line in store.nquads_lines())
+        yield from _lines_text(store.nquads_lines())
         return
     if fmt == "trig":
         try:
@@ -255,24 +255,33 @@ def store_dump(store, fmt: str, *, context: dict | None = None, loader: LocalDoc
         return
     lines = lines if lines is not None else store.ntriples_lines()
     if fmt == "nt":
-        yield "".join(line + "\n" for line in lines)
+        yield from _lines_text(lines)
     elif fmt == "turtle":
+        writer = writers.TurtleWriter(_prefixed_graph())
         try:
-            yield writers.turtle(lines, _prefixed_graph())
+            pieces = writer.chunks(lines)
+            first = next(pieces)  # the first pass (and anything unsupported) happens here
         except writers.Unsupported:
             yield turtle(store.union())
+            return
+        yield first
+        yield from pieces
     else:
         if context is None or loader is None:
             raise InputError("JSON-LD export needs the context and the local document loader")
         try:
-            yield from _all_or_nothing(writers.JsonLdWriter(context, loader).chunks(lines))
+            writer = writers.JsonLdWriter(context, loader)
+            writer.check(lines)
         except writers.Unsupported:
             yield dumps_json(jsonld_document(store.union(), context, loader))
+            return
+        yield from writer.chunks(lines)
 
 
-def _all_or_nothing(chunks: Iterable[str]) -> Iterator[str]:
-    """The chunks, but only once the writer finished (so a fallback never follows a partial text)."""
-    yield "".join(chunks)
+def _lines_text(lines: list[str], size: int = 50_000) -> Iterator[str]:
+    """Lines with their newlines, in pieces of ``size`` lines."""
+    for start in range(0, len(lines), size):
+        yield "".join(line + "\n" for line in lines[start:start + size])
 
 
 def _prefixed_graph() -> Graph:
@@ -285,12 +294,15 @@ def store_dumps(store, formats: Iterable[str], *, context: dict, loader: LocalDo
                 out_dir: Path) -> Iterator[tuple[Path, Iterator[str]]]:
     """(file, chunks) for each format; the union's N-Triples lines are computed once."""
     formats = list(formats)
-    lines = None
-    if getattr(store, "kind", "") != "memory" and {"nt", "turtle", "jsonld"} & set(formats):
-        lines = store.ntriples_lines()
+    union_formats = [f for f in formats if f in ("nt", "turtle", "jsonld")]
+    if getattr(store, "kind", "") != "memory" and union_formats:
+        lines = store.ntriples_lines()  # shared by the three, then released before the others
+        for fmt in union_formats:
+            yield out_dir / FORMATS[fmt][0], store_dump(store, fmt, context=context, loader=loader, lines=lines)
+        del lines
+        formats = [f for f in formats if f not in union_formats]
     for fmt in formats:
-        yield out_dir / FORMATS[fmt][0], store_dump(store, fmt, context=context, loader=loader,
-                                                    lines=lines if fmt in ("nt", "turtle", "jsonld") else None)
+        yield out_dir / FORMATS[fmt][0], store_dump(store, fmt, context=context, loader=loader)
 
 
 def write_all_chunks(files: Iterable[tuple[Path, Iterable[str]]]) -> list[Path]:

@@ -197,40 +197,56 @@ class TurtleWriter:
         return self.literal_label(value, datatype, language)
 
     def _prepare(self, lines: list[str]):
-        """Subjects with their (predicate -> objects) maps, references per object, prefixes used."""
-        refs: Counter[str] = Counter()
-        subjects: list[tuple[str, dict[str, list[str]]]] = []
-        classes: list[str] = []
-        for subject, pairs in by_subject(lines):
-            props: dict[str, list[str]] = {}
-            self.pname(subject, False)
-            for p, o in pairs:
-                if p in LIST_TERMS or o == f"<{RDF_NS}nil>":
-                    raise Unsupported("RDF list")
-                props.setdefault(p, []).append(o)
-                if p != RDF_TYPE:
-                    self.pname(p, True)
-                kind, value, datatype, _lang = parse_object(o)
-                if kind == "iri":
-                    refs[value] += 1
-                    self.pname(value, False)
-                elif datatype is not None:
-                    self.pname(datatype, False)
-                if p == RDF_TYPE and o == f"<{RDFS_CLASS}>":
-                    classes.append(subject)
-            subjects.append((subject, props))
-        return subjects, refs, classes
+        """Subject blocks (subject, first line, end line), references per object, rdfs:Class members.
 
-    def write(self, lines: list[str]) -> str:
-        """The Turtle document (what ``graph.serialize(format="turtle")`` returns)."""
+        Only indices into ``lines`` are kept (not the parsed triples), so a million-triple graph
+        costs little beyond its lines; each block is parsed again when it is written.
+        """
+        refs: Counter[str] = Counter()
+        blocks: list[tuple[str, int, int]] = []
+        classes: list[str] = []
+        current, start = None, 0
+        rdfs_class = f"<{RDFS_CLASS}>"
+        for index, line in enumerate(lines):
+            subject, p, o = split_line(line)
+            if subject != current:
+                if current is not None:
+                    blocks.append((current, start, index))
+                current, start = subject, index
+                self.pname(subject, False)
+            if p in LIST_TERMS or o == f"<{RDF_NS}nil>":
+                raise Unsupported("RDF list")
+            if p != RDF_TYPE:
+                self.pname(p, True)
+            if o.startswith("<"):
+                refs[o[1:-1]] += 1
+                self.pname(o[1:-1], False)
+            else:
+                _kind, _value, datatype, _lang = parse_object(o)
+                if datatype is not None:
+                    self.pname(datatype, False)
+            if p == RDF_TYPE and o == rdfs_class:
+                classes.append(subject)
+        if current is not None:
+            blocks.append((current, start, len(lines)))
+        return blocks, refs, classes
+
+    def chunks(self, lines: list[str]) -> Iterator[str]:
+        """The Turtle document (what ``graph.serialize(format="turtle")`` returns), in pieces."""
         self.used = {}
-        subjects, refs, classes = self._prepare(lines)
+        blocks, refs, classes = self._prepare(lines)
         class_set = set(classes)
-        order = sorted(classes) + [s for _r, s in sorted((refs[s], s) for s, _p in subjects if s not in class_set)]
-        props_of = dict(subjects)
-        out = [f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in sorted(self.used.items())]
+        where = {subject: (begin, end) for subject, begin, end in blocks}
+        order = sorted(classes) + [s for _r, s in sorted((refs[s], s) for s, _b, _e in blocks if s not in class_set)]
+        del blocks, refs
+        yield "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in sorted(self.used.items()))
+        out: list[str] = []
         for subject in order:
-            props = props_of[subject]
+            begin, end = where[subject]
+            props: dict[str, list[str]] = {}
+            for line in lines[begin:end]:
+                _s, p, o = split_line(line)
+                props.setdefault(p, []).append(o)
             out.append("\n" + self.iri_label(subject))
             predicates = [p for p in (RDF_TYPE, RDFS_LABEL) if p in props]
             predicates += sorted(p for p in props if p not in (RDF_TYPE, RDFS_LABEL))
@@ -242,15 +258,19 @@ class TurtleWriter:
                 else:
                     out.append(" ;\n    " + self.iri_label(predicate, verb=True))
                 objects = self._sorted_objects(props[predicate])
-                if len(objects) == 1:
-                    out.append(" " + self.object_label(objects[0]))
-                else:
-                    out.append(" " + self.object_label(objects[0]))
-                    for obj in objects[1:]:
-                        out.append(",\n        " + self.object_label(obj))
+                out.append(" " + self.object_label(objects[0]))
+                for obj in objects[1:]:
+                    out.append(",\n        " + self.object_label(obj))
             out.append(" .\n")
+            if len(out) > 20_000:
+                yield "".join(out)
+                out = []
         out.append("\n")
-        return "".join(out)
+        yield "".join(out)
+
+    def write(self, lines: list[str]) -> str:
+        """The Turtle document as one string."""
+        return "".join(self.chunks(lines))
 
     @staticmethod
     def _sorted_objects(objects: list[str]) -> list[str]:
@@ -412,6 +432,15 @@ class JsonLdWriter:
                 raise Unsupported(f"term {term!r} collides with a keyword alias")
             out[term] = values[0] if len(values) == 1 else values
         return out
+
+    @staticmethod
+    def check(lines: list[str]) -> None:
+        """Raise Unsupported, before anything is written, for what only pyld handles."""
+        for line in lines:
+            if line.startswith("_:") or "> _:" in line or line.endswith(f"<{RDF_NS}JSON>") \
+                    or "<https://www.w3.org/ns/i18n#" in line or f"<{RDF_NS}first>" in line \
+                    or f"<{RDF_NS}rest>" in line or f"<{RDF_NS}nil>" in line:
+                raise Unsupported("blank node, RDF list or JSON/i18n literal")
 
     def chunks(self, lines: Iterable[str]) -> Iterator[str]:
         """The document as ``export.dumps_json`` writes it, in pieces."""
