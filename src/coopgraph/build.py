@@ -4,6 +4,8 @@ Layout of the dataset (README "Provenance"):
 
 * ``<https://w3id.org/coopgraph/graph/ontology>``: ontology/*.ttl (our vocabulary, the topics);
 * ``<https://w3id.org/coopgraph/graph/sources>``: the description of every source;
+* ``<https://w3id.org/coopgraph/graph/dataset>``: data/dataset.ttl, the hand-edited part of the
+  dataset description (title, licence, publisher), so the licence travels with the dumps;
 * ``<https://w3id.org/coopgraph/source/KEY>``: the facts that source KEY supports.
 
 The default graph is the union of all of them.
@@ -20,7 +22,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from . import ids
 from .errors import InputError
-from .namespaces import COOP, ONTOLOGY_GRAPH, PREFIXES, RDF, SOURCES_GRAPH, SRC
+from .namespaces import COOP, DATASET_GRAPH, ONTOLOGY_GRAPH, PREFIXES, RDF, SOURCES_GRAPH, SRC
 from .project import Project
 from .safety import parse_into
 
@@ -105,12 +107,27 @@ def union_graph(ds: Dataset) -> Graph:
     return graph
 
 
+#: The hand-edited dataset metadata in data/ (Turtle, read into the graph graph:dataset).
+DATASET_FILE = "dataset.ttl"
+
+
+def data_trig_files(project: Project) -> list[Path]:
+    """data/**/*.trig in path order (hand-edited files and data/ingested/), hidden files skipped."""
+    found = []
+    for path in project.data_dir.rglob("*.trig"):
+        rel = path.relative_to(project.data_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        found.append((rel.as_posix(), path))
+    return [path for _rel, path in sorted(found)]
+
+
 def load(project: Project) -> Loaded:
-    """Read ontology/*.ttl and data/*.trig into a Dataset; InputError names the file and line."""
+    """Read ontology/*.ttl and data/**/*.trig into a Dataset; InputError names the file and line."""
     ds = new_dataset()
     files = SourceFiles(project)
     ontology_files = sorted(project.ontology_dir.glob("*.ttl"))
-    data_files = sorted(project.data_dir.glob("*.trig"))
+    data_files = data_trig_files(project)
     if not data_files:
         raise InputError(f"{project.relative(project.data_dir)}: no *.trig files to build from")
     ontology = ds.graph(ONTOLOGY_GRAPH)
@@ -119,6 +136,14 @@ def load(project: Project) -> Loaded:
         parse_into(ontology, path, fmt="turtle", label=rel)
         files.texts[rel] = path.read_text(encoding="utf-8")
         files.graphs[rel] = {str(ONTOLOGY_GRAPH)}
+    metadata = project.data_dir / DATASET_FILE
+    if metadata.is_file():
+        rel = project.relative(metadata)
+        parse_into(ds.graph(DATASET_GRAPH), metadata, fmt="turtle", label=rel)
+        if any(isinstance(t, BNode) for triple in ds.graph(DATASET_GRAPH) for t in triple):
+            raise InputError(f"{rel}: blank node: give every node an IRI so dumps stay byte-stable")
+        files.texts[rel] = metadata.read_text(encoding="utf-8")
+        files.graphs[rel] = {str(DATASET_GRAPH)}
     for path in data_files:
         rel = project.relative(path)
         part = Dataset()
@@ -144,7 +169,7 @@ def _check_graph_names(ds: Dataset, files: SourceFiles) -> None:
     declared = {s for s in ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source)}
     for rel, names in sorted(files.graphs.items()):
         for name in sorted(names):
-            if name in (str(ONTOLOGY_GRAPH), str(SOURCES_GRAPH)):
+            if name in (str(ONTOLOGY_GRAPH), str(SOURCES_GRAPH), str(DATASET_GRAPH)):
                 continue
             if not name.startswith(str(SRC)):
                 raise InputError(f"{rel}: graph <{name}> is not a source graph; name graphs "

@@ -207,6 +207,53 @@ def embed(ctx: click.Context, iri: str, lang: str, depth: int) -> None:
     click.echo(script_block(doc), nl=False)
 
 
+def _date(value: str | None, option: str) -> "datetime.date | None":
+    import datetime
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: write the date as YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--url", default=None, help="Address the listing or feed was retrieved from. Default: the feed's own link; required for a text listing.")
+@click.option("--retrieved", default=None, metavar="YYYY-MM-DD", help="Date it was retrieved (recorded as provenance). Default: today.")
+@click.option("--publisher", default=None, help="Publisher of the items (IRI or prefix:name, e.g. organization:ilo). Default: the listing page's, or the organisation whose site the address is on.")
+@click.option("--lang", default=None, help="Language of the items. Default: the feed's, else en.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, source: Path, url: str | None, retrieved: str | None, publisher: str | None,
+           lang: str | None, dry_run: bool) -> None:
+    """Add the new items of a listing (text, as in data/raw/) or an RSS/Atom feed to data/ingested/.
+
+    Items already in the data are matched, not duplicated; changed headlines, dates, categories
+    and descriptions are listed for review, never overwritten. Exit 0 done (or nothing new),
+    1 changes await review or the new items fail the shapes (nothing written), 2 unreadable input
+    (the message names the line; nothing written).
+    """
+    from .ingest import IngestRefused, ingest as run_ingest, summary
+    kit = _toolkit(ctx)
+    when = _date(retrieved, "--retrieved")
+    if when is None:
+        import datetime
+        when = datetime.date.today()
+        click.echo(f"retrieval date: {when.isoformat()} (today; give --retrieved to state another)", err=True)
+    try:
+        plan = run_ingest(kit.project, source, url=url, retrieved=when,
+                          publisher=URIRef(_iri(publisher)) if publisher else None, lang=lang, dry_run=dry_run)
+    except IngestRefused as exc:
+        _fail(exc.message, exc.exit_code)
+    click.echo(summary(plan, kit.project, dry_run=dry_run), nl=False)
+    if dry_run and plan.trig_text:
+        click.echo(f"--- {kit.project.relative(next(p for p in plan.files if p.suffix == '.trig'))} (would be written)")
+        click.echo(plan.trig_text, nl=False)
+    sys.exit(1 if plan.changes else 0)
+
+
 def _iri(text: str) -> str:
     try:
         return queries.expand_curie(text)

@@ -18,7 +18,7 @@ from pyld import jsonld
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from . import ids
+from . import faults, ids
 from .build import bind_prefixes, graph_names, union_graph
 from .errors import InputError
 from .namespaces import ID, RDF
@@ -70,6 +70,9 @@ def trig(ds: Dataset) -> str:
         body = [line for line in text.splitlines() if not line.startswith("@prefix")]
         header.extend(line for line in text.splitlines() if line.startswith("@prefix"))
         label = graph.namespace_manager.normalizeUri(name)
+        if not label.startswith("<"):  # the graph name's prefix, even when no triple uses it
+            prefix = label.split(":", 1)[0]
+            header.append(f"@prefix {prefix}: <{graph.namespace_manager.store.namespace(prefix)}> .")
         inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
         parts.append(f"{label} {{\n{inner}\n}}\n")
     prefixes = sorted(set(header), key=lambda line: line.split()[1])
@@ -206,6 +209,8 @@ def write_all(files: dict[Path, str | bytes]) -> list[Path]:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, _umask_mode())
+            if len(staged) == 1:
+                faults.point("write_all:staged")
         for tmp, path in staged:
             os.replace(tmp, path)
     finally:
@@ -215,8 +220,14 @@ def write_all(files: dict[Path, str | bytes]) -> list[Path]:
     return [path for _, path in staged]
 
 
+def render_all(ds: Dataset, *, context: dict, loader: LocalDocumentLoader,
+               formats: Iterable[str] = tuple(FORMATS)) -> dict[str, str]:
+    """Every dump of ``ds`` as text, by file name (coopgraph.ttl, ...), in FORMATS order."""
+    return {FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
+
+
 def dump_all(ds: Dataset, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
              formats: Iterable[str] = tuple(FORMATS)) -> list[Path]:
     """Every dump of ``ds`` into ``out_dir``, written all or nothing."""
-    files = {out_dir / FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
-    return write_all(files)
+    texts = render_all(ds, context=context, loader=loader, formats=formats)
+    return write_all({out_dir / name: text for name, text in texts.items()})

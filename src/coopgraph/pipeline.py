@@ -1,4 +1,4 @@
-"""The build: sources -> graph -> validate -> dumps, written only when the graph conforms."""
+"""The build: sources -> graph -> validate -> dumps and dataset description, written only when the graph conforms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from . import export
+from . import description, export
 from .build import Loaded, load
 from .errors import CoopgraphError
 from .namespaces import ID, RDF
@@ -80,7 +80,7 @@ def class_counts(graph: Graph) -> dict[str, int]:
 
 
 def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | None = None) -> BuildResult:
-    """Load, validate and write every dump to ``out_dir`` (default dist/).
+    """Load, validate and write every dump and the dataset description to ``out_dir`` (default dist/).
 
     Raises ValidationFailed, before anything is written, when the graph has violations.
     """
@@ -89,7 +89,10 @@ def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | N
     if not report.conforms:
         raise ValidationFailed(report)
     ds = kit.loaded.dataset
-    written = export.dump_all(ds, out_dir or project.dist_dir, context=kit.context, loader=kit.loader)
+    out = out_dir or project.dist_dir
+    texts: dict[str, str] = export.render_all(ds, context=kit.context, loader=kit.loader)
+    texts.update(description.render(ds, texts))
+    written = export.write_all({out / name: text for name, text in texts.items()})
     union = kit.loaded.union()
     return BuildResult(report=report, counts=class_counts(union), triples=len(union),
                        graphs=len(export.graph_names(ds)), written=written)
