@@ -254,6 +254,62 @@ def ingest(ctx: click.Context, source: Path, url: str | None, retrieved: str | N
     sys.exit(1 if plan.changes else 0)
 
 
+@cli.command("release")
+@click.argument("version")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder that holds the releases. Default: releases/ in the project.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Release date, written into the description and the changelog. Default: today.")
+@click.pass_context
+@handle_errors
+def release_cmd(ctx: click.Context, version: str, out_dir: Path | None, date: str | None) -> None:
+    """Write release VERSION (e.g. 1.0.0): dumps, dataset description, validation report,
+    SHA256SUMS and a changelog entry, into releases/VERSION/.
+
+    Refuses (exit 1) when the folder exists or the graph does not conform. Rebuilt from the same
+    sources with the same --date, a release is byte-identical.
+    """
+    from .release import release as run_release
+    kit = _toolkit(ctx)
+    when = _date(date, "--date")
+    if when is None:
+        import datetime
+        when = datetime.date.today()
+        click.echo(f"release date: {when.isoformat()} (today; give --date to rebuild a release byte for byte)", err=True)
+    result = run_release(kit.project, version, date=when, out_dir=out_dir, toolkit=kit)
+    click.echo(result.entry, nl=False)
+    click.echo(f"written: {kit.project.relative(result.folder)}/ "
+               f"({len(result.files)} files, {sum(result.files.values()):,} bytes)")
+    for name, size in sorted(result.files.items()):
+        click.echo(f"  {name}  ({size:,} bytes)")
+    click.echo(f"verify: cd {kit.project.relative(result.folder)} && sha256sum -c SHA256SUMS")
+
+
+@cli.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--patch", "patch_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the patch (deleted and added statements) to this file.")
+@click.option("--patch-format", type=click.Choice(["rdf-patch", "sparql"]), default="rdf-patch", show_default=True,
+              help="rdf-patch: RDF Patch rows (A/D); sparql: a SPARQL 1.1 Update (DELETE DATA; INSERT DATA).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the two differ (like diff(1)).")
+@click.pass_context
+@handle_errors
+def diff_cmd(ctx: click.Context, old: Path, new: Path, patch_file: Path | None, patch_format: str,
+             exit_code: bool) -> None:
+    """What changed from OLD to NEW (build folders, release folders or dump files): each entity
+    added, removed or changed, with its changed properties, and optionally a patch."""
+    from .diff import diff_paths, patch, report
+    result = diff_paths(old, new)
+    click.echo(report(result), nl=False)
+    if patch_file is not None:
+        text = patch(result, patch_format)
+        export.write_atomic(patch_file, text)
+        click.echo(f"patch: {patch_file} ({len(result.deleted)} deleted, {len(result.added)} added, {patch_format})",
+                   err=True)
+    sys.exit(1 if exit_code and not result.unchanged else 0)
+
+
 def _iri(text: str) -> str:
     try:
         return queries.expand_curie(text)

@@ -57,6 +57,10 @@ KNOWN_TARGETS = (
     (str(ROR), "ror", "ROR, the Research Organization Registry", URIRef("https://ror.org/")),
 )
 
+#: DCAT 3 terms that rdflib's DCAT (2) namespace object does not list.
+DCAT_VERSION = URIRef(f"{DCAT}version")
+DCAT_HAS_VERSION = URIRef(f"{DCAT}hasVersion")
+DCAT_PREVIOUS_VERSION = URIRef(f"{DCAT}previousVersion")
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 LANGUAGE_BASE = "http://id.loc.gov/vocabulary/iso639-1/"
 
@@ -340,7 +344,7 @@ def _common(g: Graph, d: URIRef, meta: Metadata, version: str | None, issued: st
         g.add((d, FOAF.homepage, meta.landing_page))
     if version is not None:
         g.add((d, DCTERMS.isVersionOf, ids.dataset_iri()))
-        g.add((d, DCAT.version, Literal(version)))
+        g.add((d, DCAT_VERSION, Literal(version)))
         g.add((d, OWL.versionInfo, Literal(version)))
     if issued is not None:
         g.add((d, DCTERMS.issued, Literal(issued, datatype=XSD.date)))
@@ -377,9 +381,9 @@ def dcat_graph(ds: Dataset, dumps: list[Dump], *, version: str | None = None, is
         g.add((d, DCAT.landingPage, meta.landing_page))
     if version is not None:
         g.add((ids.dataset_iri(), RDF.type, DCAT.Dataset))
-        g.add((ids.dataset_iri(), DCAT.hasVersion, d))
+        g.add((ids.dataset_iri(), DCAT_HAS_VERSION, d))
         if previous_version is not None:
-            g.add((d, DCAT.previousVersion, ids.dataset_iri(previous_version)))
+            g.add((d, DCAT_PREVIOUS_VERSION, ids.dataset_iri(previous_version)))
     for topic in stats.topics:
         g.add((d, DCAT.theme, topic))
         label = _label(union, topic)
