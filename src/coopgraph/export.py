@@ -67,9 +67,6 @@ def trig(ds: Dataset) -> str:
             graph.add(triple)
         body = [line for line in graph.serialize(format="turtle").splitlines() if not line.startswith("@prefix")]
         label = graph.namespace_manager.normalizeUri(name)
-        if not label.startswith("<"):  # the graph name's prefix, even when no triple uses it
-            prefix = label.split(":", 1)[0]
-            header.append(f"@prefix {prefix}: <{graph.namespace_manager.store.namespace(prefix)}> .")
         inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
         parts.append(f"{label} {{\n{inner}\n}}\n")
     prefixes = sorted({**PREFIXES, **ids.prefixes()}.items())
