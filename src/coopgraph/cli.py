@@ -218,7 +218,7 @@ def _date(value: str | None, option: str) -> "datetime.date | None":
 
 
 @cli.command()
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source")
 @click.option("--url", default=None, help="Address the listing or feed was retrieved from. Default: the feed's own link; required for a text listing.")
 @click.option("--retrieved", default=None, metavar="YYYY-MM-DD", help="Date it was retrieved (recorded as provenance). Default: today.")
 @click.option("--publisher", default=None, help="Publisher of the items (IRI or prefix:name, e.g. organization:ilo). Default: the listing page's, or the organisation whose site the address is on.")
@@ -226,7 +226,7 @@ def _date(value: str | None, option: str) -> "datetime.date | None":
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.pass_context
 @handle_errors
-def ingest(ctx: click.Context, source: Path, url: str | None, retrieved: str | None, publisher: str | None,
+def ingest(ctx: click.Context, source: str, url: str | None, retrieved: str | None, publisher: str | None,
            lang: str | None, dry_run: bool) -> None:
     """Add the new items of a listing (text, as in data/raw/) or an RSS/Atom feed to data/ingested/.
 
@@ -317,8 +317,15 @@ def _iri(text: str) -> str:
         raise InputError(str(exc)) from None
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM: unwind (so temporary files and staging folders are removed), exit 143."""
+    sys.exit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the coopgraph command."""
+    import signal
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

@@ -482,8 +482,8 @@ def schema_dataset(ds: Dataset, dumps: list[Dump], *, version: str | None = None
     doc["includedInDataCatalog"] = {"@type": "DataCatalog", "@id": str(ids.catalog_iri()),
                                     **({"name": str(meta.catalog_title)} if meta.catalog_title else {})}
     doc["distribution"] = [{"@type": "DataDownload", "name": dump.name, "contentUrl": dump.url,
-                            "encodingFormat": dump.media_type, "contentSize": f"{dump.byte_size} B",
-                            "sha256": dump.sha256} for dump in dumps]
+                            "encodingFormat": dump.media_type, "contentSize": f"{dump.byte_size} B"}
+                           for dump in dumps]
     return doc
 
 

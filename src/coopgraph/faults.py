@@ -29,10 +29,10 @@ def point(name: str) -> None:
     wanted = os.environ.get(FAULT_ENV, "")
     if not wanted:
         return
-    target, _, action = wanted.partition(":")
+    target, sleep = (wanted[:-len(":sleep")], True) if wanted.endswith(":sleep") else (wanted, False)
     if target != name:
         return
-    if action == "sleep":
+    if sleep:
         time.sleep(60)
         return
     raise InjectedFault(f"fault injected at {name} (${FAULT_ENV})")

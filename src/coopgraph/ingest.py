@@ -374,13 +374,14 @@ def _load_existing(project: Project) -> Loaded:
     return Loaded(ds, SourceFiles(project))
 
 
-def plan_ingest(project: Project, path: Path, *, url: str | None = None, retrieved: dt.date | None = None,
+def plan_ingest(project: Project, path: Path | str, *, url: str | None = None, retrieved: dt.date | None = None,
                 publisher: URIRef | None = None, lang: str | None = None, check_shapes: bool = True) -> Plan:
     """Read ``path``, match its items against the data, and work out the files to write."""
     label = str(path)
     if re.match(r"^[a-z][a-z0-9+.-]*://", str(path), re.IGNORECASE):
         raise InputError(f"{path}: coopgraph never fetches anything: save the page or feed to a file "
                          "and give the file (and its address with --url)")
+    path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -440,17 +441,30 @@ def _check(project: Project, loaded: Loaded, new_ds: Dataset, label: str) -> Rep
     return after
 
 
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the hidden temporary files (.NAME.XXXX.tmp) a killed write left in ``folder``."""
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and path.name.startswith(".") and path.name.endswith(".tmp"):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def apply(plan: Plan) -> list[Path]:
     """Write the plan's files, all or nothing: the raw copy first, the .trig (the commit point) last."""
     if not plan.files:
         return []
+    for folder in sorted({path.parent for path in plan.files}):
+        clean_stale(folder)
     faults.point("ingest:validated")
     ordered = dict(sorted(plan.files.items(), key=lambda kv: kv[0].suffix == ".trig"))
     plan.written = write_all(ordered)
     return plan.written
 
 
-def ingest(project: Project, path: Path, *, url: str | None = None, retrieved: dt.date | None = None,
+def ingest(project: Project, path: Path | str, *, url: str | None = None, retrieved: dt.date | None = None,
            publisher: URIRef | None = None, lang: str | None = None, dry_run: bool = False) -> Plan:
     """Plan the ingest of ``path`` and, unless ``dry_run``, write its new items (see module doc)."""
     plan = plan_ingest(project, path, url=url, retrieved=retrieved, publisher=publisher, lang=lang)
