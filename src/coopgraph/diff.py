@@ -214,8 +214,9 @@ def report(diff: Diff, *, limit: int | None = None) -> str:
                 lines.extend(f"    - {_show(p, nm)} {_show(v, nm)}" for v in old_v)
                 lines.extend(f"    + {_show(p, nm)} {_show(v, nm)}" for v in new_v)
             for p, o, was, now in e.moved:
-                where = lambda gs: ", ".join(_show(URIRef(g), nm) for g in gs) or "(none)"  # noqa: E731
-                lines.append(f"    source of {_show(p, nm)} {_show(o, nm, 40)}: {where(was)} -> {where(now)}")
+                where = lambda gs: ", ".join(_show(URIRef(g), nm) for g in gs)  # noqa: E731
+                moves = ([f"no longer in {where(was)}"] if was else []) + ([f"now also in {where(now)}"] if now else [])
+                lines.append(f"    {_show(p, nm)} {_show(o, nm, 40)}: {'; '.join(moves)} (source graphs)")
     if limit is not None and len(diff.entities) > limit:
         lines.append(f"... and {len(diff.entities) - limit} more entities (coopgraph diff OLD NEW lists them all)")
     return "\n".join(lines) + "\n"
@@ -285,7 +286,7 @@ def apply_patch(ds: Dataset, text: str, *, source: str = "<patch>") -> None:
             raise InputError(f"{source}: cannot read the patch rows: {exc}") from exc
         for s, p, o, g in part.quads((None, None, None, None)):
             name = g.identifier if isinstance(g, Graph) else g
-            target = ds.default_context if name in (None, DATASET_DEFAULT_GRAPH_ID) else ds.graph(URIRef(str(name)))
+            target = ds.default_graph if name in (None, DATASET_DEFAULT_GRAPH_ID) else ds.graph(URIRef(str(name)))
             if add:
                 target.add((s, p, o))
             else:
