@@ -276,3 +276,17 @@ def test_an_ingest_killed_with_sigkill_midway_leaves_data_intact_and_the_next_ru
     result = _ingest(proj, INGEST_DATA / "listing-longer.txt")
     assert result.exit_code == 0, result.output
     assert not list(proj.data_dir.rglob(".*.tmp")), "the next ingest removed what the killed one left"
+
+
+def test_a_second_retrieval_the_same_day_with_more_items_is_refused_not_merged(proj, tmp_path):
+    assert _ingest(proj, INGEST_DATA / "listing-longer.txt").exit_code == 0
+    before = snapshot(proj.data_dir)
+    text = (INGEST_DATA / "listing-longer.txt").read_text(encoding="utf-8")
+    more = tmp_path / "more.txt"  # one more invented test item on top
+    more.write_text(text.replace("  1. News\n", "  0. News\n\n    Invented test item: a third one\n\n"
+                                 "    20 October 2022\n\n  1. News\n", 1), encoding="utf-8")
+    result = _ingest(proj, more)
+    assert result.exit_code == 1, result.output
+    assert "is already in the data with other items; give another --retrieved date" in result.output
+    assert snapshot(proj.data_dir) == before
+    assert _ingest(proj, more, retrieved="2026-01-11").exit_code == 0

@@ -96,6 +96,7 @@ class Diff:
     deleted: list[Quad]
     added: list[Quad]
     entities: list[EntityChange]
+    sizes: tuple[int, int] = (0, 0)  # statements compared on each side
 
     @property
     def unchanged(self) -> bool:
@@ -148,7 +149,8 @@ def compare(old: Side, new: Side) -> Diff:
         change.moved = moved_by_subject.get(s, [])
         if status != "changed" or change.removed or change.added or change.moved:
             entities.append(change)
-    return Diff(old=old, new=new, by_quad=by_quad, deleted=deleted, added=added, entities=entities)
+    return Diff(old=old, new=new, by_quad=by_quad, deleted=deleted, added=added, entities=entities,
+                sizes=(len(a), len(b)))
 
 
 def diff_paths(old: Path, new: Path) -> Diff:
@@ -193,7 +195,7 @@ def report(diff: Diff, *, limit: int | None = None) -> str:
     unit = "quads" if diff.by_quad else "triples"
     c = diff.counts()
     lines = [f"{diff.old.label} -> {diff.new.label}",
-             f"  {len(diff.old.quads)} -> {len(diff.new.quads)} {unit}: +{c['added_statements']} "
+             f"  {diff.sizes[0]} -> {diff.sizes[1]} {unit}: +{c['added_statements']} "
              f"-{c['deleted_statements']}; entities: +{c['added_entities']} added, -{c['removed_entities']} "
              f"removed, {c['changed_entities']} changed"]
     if diff.unchanged:
