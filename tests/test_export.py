@@ -92,7 +92,7 @@ def test_build_is_byte_identical_across_runs_and_hash_seeds(buildable, tmp_path)
         out = tmp_path / f"dist-{seed}"
         _build_in_subprocess(buildable.root, out, seed)
         outs.append(out)
-    for name in DUMPS:
+    for name in BUILT:
         first = (outs[0] / name).read_bytes()
         for other in outs[1:]:
             assert (other / name).read_bytes() == first, f"{name} differs between runs"
