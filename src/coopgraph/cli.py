@@ -251,7 +251,10 @@ def ingest(ctx: click.Context, source: str, url: str | None, retrieved: str | No
     if dry_run and plan.trig_text:
         click.echo(f"--- {kit.project.relative(next(p for p in plan.files if p.suffix == '.trig'))} (would be written)")
         click.echo(plan.trig_text, nl=False)
-    sys.exit(1 if plan.changes else 0)
+    if plan.violations:
+        from .ingest import refusal
+        click.echo("error: " + refusal(plan), err=True)
+    sys.exit(1 if plan.changes or plan.violations else 0)
 
 
 @cli.command("release")

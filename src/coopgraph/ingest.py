@@ -108,6 +108,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     files: dict[Path, bytes | str] = field(default_factory=dict)
     report: Report | None = None
+    violations: list = field(default_factory=list)  # new shape violations: the plan is refused
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -420,12 +421,13 @@ def plan_ingest(project: Project, path: Path | str, *, url: str | None = None, r
     new_ds = _new_quads(plan, known, union, raw_rel, hashlib.sha256(data).hexdigest(), lang, who)
     plan.to_curate = _to_curate(plan.new, known)
     if check_shapes:
-        plan.report = _check(project, loaded, new_ds, label)
+        plan.report, plan.violations = _check(project, loaded, new_ds)
     plan.files = {raw_path: data, trig_path: _trig_file(plan, new_ds, raw_rel)}
     return plan
 
 
-def _check(project: Project, loaded: Loaded, new_ds: Dataset, label: str) -> Report:
+def _check(project: Project, loaded: Loaded, new_ds: Dataset) -> tuple[Report, list]:
+    """Validate the would-be dataset; the violations it has that the current data has not."""
     shapes = load_shapes(project.shapes_dir, label_root=project.root)
     before = validate(loaded.union(), shapes)
     after_graph = loaded.union()
@@ -433,12 +435,16 @@ def _check(project: Project, loaded: Loaded, new_ds: Dataset, label: str) -> Rep
         after_graph.add((s, p, o))
     after = validate(after_graph, shapes)
     old = {(r.focus, r.path, r.message) for r in before.violations}
-    fresh = [r for r in after.violations if (r.focus, r.path, r.message) not in old]
-    if fresh:
-        lines = [f"  {r.focus} {r.path}: {r.message}" + (f" [value: {r.value}]" if r.value else "") for r in fresh]
-        raise IngestRefused(f"{label}: the new items would not conform to the shapes; nothing was written:\n"
-                            + "\n".join(lines), report=after)
-    return after
+    return after, [r for r in after.violations if (r.focus, r.path, r.message) not in old]
+
+
+def refusal(plan: Plan) -> str:
+    """Why the plan's new items are refused: one line per new violation."""
+    lines = [f"  {r.focus} {r.path}: {r.message}" + (f" [value: {r.value}]" if r.value else "")
+             for r in plan.violations]
+    return (f"{plan.source}: the new items would not conform to the shapes; nothing was written:\n"
+            + "\n".join(lines) + "\n(`coopgraph ingest --dry-run` shows the file that would be written: "
+            "complete it by hand in data/ingested/, or curate the data it refers to, then ingest again)")
 
 
 def clean_stale(folder: Path) -> list[Path]:
@@ -456,6 +462,8 @@ def apply(plan: Plan) -> list[Path]:
     """Write the plan's files, all or nothing: the raw copy first, the .trig (the commit point) last."""
     if not plan.files:
         return []
+    if plan.violations:
+        raise IngestRefused(refusal(plan), report=plan.report)
     for folder in sorted({path.parent for path in plan.files}):
         clean_stale(folder)
     faults.point("ingest:validated")
@@ -465,9 +473,18 @@ def apply(plan: Plan) -> list[Path]:
 
 
 def ingest(project: Project, path: Path | str, *, url: str | None = None, retrieved: dt.date | None = None,
-           publisher: URIRef | None = None, lang: str | None = None, dry_run: bool = False) -> Plan:
-    """Plan the ingest of ``path`` and, unless ``dry_run``, write its new items (see module doc)."""
-    plan = plan_ingest(project, path, url=url, retrieved=retrieved, publisher=publisher, lang=lang)
+           publisher: URIRef | None = None, lang: str | None = None, dry_run: bool = False,
+           check_shapes: bool = True) -> Plan:
+    """Plan the ingest of ``path`` and, unless ``dry_run``, write its new items (see module doc).
+
+    Raises IngestRefused when the new items bring new shape violations (``check_shapes=False``,
+    a library-only option, skips the check: for a data folder that has none of the entities the
+    shapes require, such as an empty one).
+    """
+    plan = plan_ingest(project, path, url=url, retrieved=retrieved, publisher=publisher, lang=lang,
+                       check_shapes=check_shapes)
+    if plan.violations and not dry_run:
+        raise IngestRefused(refusal(plan), report=plan.report)
     if not dry_run:
         apply(plan)
     return plan
