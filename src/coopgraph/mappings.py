@@ -143,10 +143,6 @@ class MappingSet:
     def identity(self) -> bool:
         return self.header.get(IDENTITY_SLOT) is True
 
-    @property
-    def provider(self) -> URIRef:
-        return URIRef(self.header["mapping_provider"])
-
     def compress(self, iri: str) -> str:
         """The CURIE of ``iri`` with this set's curie_map (longest namespace first)."""
         return compress(iri, self.curie_map)
@@ -206,7 +202,7 @@ def split_header(text: str) -> tuple[list[str], int]:
     return header, i
 
 
-def parse_header(label: str, header_lines: list[str]) -> dict:
+def parse_header(label: str, header_lines: list[str], role: str = "set") -> dict:
     """The YAML header as a dict, checked; InputError with file:line otherwise."""
     if not header_lines:
         raise InputError(f"{label}:1: no SSSOM header: start the file with '# curie_map:', "
@@ -240,7 +236,8 @@ def parse_header(label: str, header_lines: list[str]) -> dict:
                              "property: coop:identityLinks, type_hint: xsd:boolean)")
         if not isinstance(header[IDENTITY_SLOT], bool):
             raise InputError(f"{label}:{line_of(IDENTITY_SLOT)}: {IDENTITY_SLOT} must be true or false")
-    for key in ("curie_map", "mapping_set_id", "license", "mapping_provider"):
+    required = ("curie_map", "mapping_set_id", "license") + (("mapping_provider",) if role == "set" else ())
+    for key in required:
         if key not in header:
             hint = {"curie_map": "the prefixes of the CURIEs used in the table",
                     "mapping_set_id": "an absolute URI naming this set",
@@ -256,24 +253,28 @@ def parse_header(label: str, header_lines: list[str]) -> dict:
         if prefix in BUILTIN_PREFIXES and BUILTIN_PREFIXES[prefix] != ns:
             raise InputError(f"{label}:{line_of('curie_map')}: prefix {prefix!r} is built into SSSOM "
                              f"as <{BUILTIN_PREFIXES[prefix]}>; do not redefine it")
-    for key in ("mapping_set_id", "license", "mapping_provider"):
+    for key in required[1:]:
         if not isinstance(header[key], str) or not _ABSOLUTE.match(header[key]):
             raise InputError(f"{label}:{line_of(key)}: {key} must be an absolute URI")
-    if not header["mapping_provider"].startswith(str(SRC)):
+    if role == "set" and not header["mapping_provider"].startswith(str(SRC)):
         raise InputError(f"{label}:{line_of('mapping_provider')}: mapping_provider must name one of our "
                          f"sources ({SRC}KEY) so the links go into that source's graph")
     return header
 
 
-def read(path: Path, *, label: str | None = None) -> MappingSet:
-    """Read and check one mapping set; InputError names ``file:line`` and the fix."""
+def read(path: Path, *, label: str | None = None, role: str = "set") -> MappingSet:
+    """Read and check one mapping set; InputError names ``file:line`` and the fix.
+
+    ``role="candidates"`` reads a candidate set (``coopgraph link`` output): no source needed, and
+    lexical rows need no reviewer yet.
+    """
     label = label or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{label}: cannot read: {exc}") from exc
     header_lines, first = split_header(text)
-    header = parse_header(label, header_lines)
+    header = parse_header(label, header_lines, role)
     lines = text.splitlines()
     if first >= len(lines) or not lines[first].strip():
         raise InputError(f"{label}:{first + 1}: no column header line after the YAML header")
@@ -303,7 +304,7 @@ def read(path: Path, *, label: str | None = None) -> MappingSet:
             raise InputError(f"{where}: {len(cells)} fields, the column header has {len(columns)} "
                              "(fields are separated by one TAB each)")
         values = dict(zip(columns, cells))
-        mset.rows.append(_row(values, curie_map, header, where, line_no))
+        mset.rows.append(_row(values, curie_map, header, where, line_no, role))
         row = mset.rows[-1]
         key = (str(row.subject), row.predicate, str(row.object), row.negated)
         if key in seen:
@@ -313,7 +314,8 @@ def read(path: Path, *, label: str | None = None) -> MappingSet:
     return mset
 
 
-def _row(values: dict[str, str], curie_map: dict[str, str], header: dict, where: str, line_no: int) -> Mapping:
+def _row(values: dict[str, str], curie_map: dict[str, str], header: dict, where: str, line_no: int,
+         role: str = "set") -> Mapping:
     for col in REQUIRED_COLUMNS:
         if not values[col].strip():
             raise InputError(f"{where}: empty {col}")
@@ -351,15 +353,15 @@ def _row(values: dict[str, str], curie_map: dict[str, str], header: dict, where:
                 _dt.date.fromisoformat(values[col])
             except ValueError:
                 raise InputError(f"{where}: {col} {values[col]!r} is not a date (YYYY-MM-DD)") from None
-    if justification == "semapv:LexicalMatching" and not (values.get("reviewer_id") or values.get("reviewer_label")):
+    if role == "set" and justification == "semapv:LexicalMatching" and not (values.get("reviewer_id") or values.get("reviewer_label")):
         raise InputError(f"{where}: a lexical candidate nobody reviewed: give reviewer_label (or accept "
                          "candidates with `coopgraph accept --reviewer NAME`)")
     for col in ("author_id", "reviewer_id", "creator_id"):
         if values.get(col):
             for part in values[col].split("|"):
                 expand(part, curie_map, where, col)
-    provider = values.get("mapping_provider") or header["mapping_provider"]
-    if not provider.startswith(str(SRC)):
+    provider = values.get("mapping_provider") or header.get("mapping_provider") or ""
+    if role == "set" and not provider.startswith(str(SRC)):
         raise InputError(f"{where}: mapping_provider must be one of our sources ({SRC}KEY)")
     return Mapping(subject=URIRef(subject), predicate=predicate, object=URIRef(obj),
                    justification=justification, negated=modifier == "Not", values=values,
