@@ -77,6 +77,12 @@ def schemaorg_reading(graph: Graph, loader: LocalDocumentLoader, lang: str = "en
     return out
 
 
+def embed_graph(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang: str = "en",
+                depth: int = EMBED_DEPTH) -> Graph:
+    """The triples an embed block states: the schema.org reading of the entity's schema.org links."""
+    return schemaorg_reading(describe(graph, iri, depth, follow=lambda p: str(p).startswith(str(SDO))), loader, lang)
+
+
 def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang: str = "en",
                    depth: int = EMBED_DEPTH) -> dict[str, Any]:
     """The framed schema.org JSON-LD document for the page of ``iri``."""
@@ -86,8 +92,8 @@ def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, la
     if not types & EMBEDDABLE:
         names = ", ".join(sorted(t.split("/")[-1] for t in EMBEDDABLE))
         raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names}")
-    reading = schemaorg_reading(describe(graph, iri, depth), loader, lang)
-    expanded = jsonld.from_rdf(ntriples(reading), {"format": "application/n-quads"})
+    expanded = jsonld.from_rdf(ntriples(embed_graph(graph, iri, loader, lang=lang, depth=depth)),
+                               {"format": "application/n-quads"})
     frame = {"@context": SCHEMAORG_CONTEXT, "@id": str(iri)}
     framed = jsonld.frame(expanded, frame, jsonld_options(loader, embed="@always", omitGraph=True))
     return _keywords(framed)
@@ -98,7 +104,13 @@ def _keywords(node: Any) -> Any:
     if isinstance(node, list):
         return [_keywords(n) for n in node]
     if isinstance(node, dict):
-        return {{"id": "@id", "type": "@type"}.get(k, k): _keywords(v) for k, v in node.items()}
+        out = {}
+        for key, value in node.items():
+            key = {"id": "@id", "type": "@type"}.get(key, key)
+            if key == "@id" and isinstance(value, str) and value.startswith("schema:"):
+                value = str(SDO) + value[len("schema:"):]  # an enumeration member, e.g. MixedEventAttendanceMode
+            out[key] = _keywords(value)
+        return out
     return node
 
 

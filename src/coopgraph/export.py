@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from pyld import jsonld
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -21,7 +21,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from . import ids
 from .build import bind_prefixes, graph_names, union_graph
 from .errors import InputError
-from .namespaces import ID, RDF
+from .namespaces import ID, PREFIXES, RDF
 from .safety import LocalDocumentLoader, jsonld_options
 
 FORMATS = {
@@ -58,22 +58,20 @@ def turtle(graph: Graph) -> str:
 
 
 def trig(ds: Dataset) -> str:
-    """TriG: our prefixes once, then each named graph in IRI order."""
+    """TriG: all our prefixes once, then each named graph in IRI order."""
     parts: list[str] = []
-    header: list[str] = []
     for name in graph_names(ds):
         graph = Graph()
         bind_prefixes(graph)
         for triple in ds.graph(name):
             graph.add(triple)
-        text = graph.serialize(format="turtle")
-        body = [line for line in text.splitlines() if not line.startswith("@prefix")]
-        header.extend(line for line in text.splitlines() if line.startswith("@prefix"))
+        body = [line for line in graph.serialize(format="turtle").splitlines() if not line.startswith("@prefix")]
         label = graph.namespace_manager.normalizeUri(name)
         inner = "\n".join(("    " + line) if line.strip() else "" for line in body).strip("\n")
         parts.append(f"{label} {{\n{inner}\n}}\n")
-    prefixes = sorted(set(header), key=lambda line: line.split()[1])
-    return "\n".join(prefixes) + "\n\n" + "\n".join(parts)
+    prefixes = sorted({**PREFIXES, **ids.prefixes()}.items())
+    header = "".join(f"@prefix {prefix}: <{ns}> .\n" for prefix, ns in prefixes)
+    return header + "\n" + "\n".join(parts)
 
 
 # ----------------------------------------------------------------------------- JSON-LD
@@ -95,15 +93,21 @@ def jsonld_document(graph: Graph, context: dict, loader: LocalDocumentLoader) ->
     return jsonld.compact(_expanded(graph), {"@context": context}, jsonld_options(loader))
 
 
-def describe(graph: Graph, iri: URIRef, depth: int = DEFAULT_DEPTH) -> Graph:
-    """``iri``'s triples, and those of the entities it links to, ``depth`` links deep."""
+def describe(graph: Graph, iri: URIRef, depth: int = DEFAULT_DEPTH,
+             follow: Callable[[URIRef], bool] | None = None) -> Graph:
+    """``iri``'s triples, and those of the entities it links to, ``depth`` links deep.
+
+    ``follow``, when given, says which predicates to follow (and keep) from the entity.
+    """
     out = Graph()
     bind_prefixes(out)
     frontier, seen = [iri], {iri}
-    for level in range(depth + 1):
+    for _level in range(depth + 1):
         following = []
         for node in frontier:
             for p, o in graph.predicate_objects(node):
+                if follow is not None and p != RDF.type and not follow(p):
+                    continue
                 out.add((node, p, o))
                 if p != RDF.type and isinstance(o, URIRef) and o not in seen and str(o).startswith(str(ID)):
                     seen.add(o)

@@ -44,11 +44,13 @@ class LocalDocumentLoader:
 
     def __init__(self, files: dict[str, Path]):
         self.files = dict(files)
+        self.refused: list[str] = []
         self._cache: dict[str, Any] = {}
 
     def __call__(self, url: str, options: dict | None = None) -> dict:
         path = self.files.get(url)
         if path is None:
+            self.refused.append(url)
             raise jsonld.JsonLdError(
                 f"refused to load {url!r}: coopgraph never fetches JSON-LD documents; "
                 f"the contexts it knows are {', '.join(sorted(self.files))}",
@@ -86,15 +88,18 @@ def parse_jsonld(text: str, loader: LocalDocumentLoader, *, source: str = "<inpu
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    refused_before = len(loader.refused)
     try:
         nquads = jsonld.to_rdf(document, jsonld_options(
             loader, format="application/n-quads", base=base or "", produceGeneralizedRdf=False))
     except jsonld.JsonLdError as exc:
-        cause = exc
-        while getattr(cause, "cause", None) is not None:
-            cause = cause.cause
-        raise NetworkRefused(f"{source}: JSON-LD could not be read: {cause}") \
-            if "refused to load" in str(cause) else InputError(f"{source}: JSON-LD could not be read: {cause}") from exc
+        if len(loader.refused) > refused_before:
+            raise NetworkRefused(
+                f"{source}: refused to load the JSON-LD context {loader.refused[-1]!r}: coopgraph never "
+                f"fetches; use one of {', '.join(sorted(loader.files))} or an inline context") from exc
+        raise InputError(f"{source}: JSON-LD could not be read: {exc.args[0] if exc.args else exc}") from exc
+    except ValueError as exc:  # pyld: e.g. a relative context IRI with no base
+        raise InputError(f"{source}: JSON-LD could not be read: {exc}") from exc
     graph = Graph()
     graph.parse(data=nquads, format="nquads")
     return graph
@@ -121,8 +126,12 @@ def guess_format(path: Path | str) -> str:
 
 def syntax_error_message(path: str, exc: Exception) -> str:
     """``path:line: message`` from an rdflib parser exception."""
-    line = getattr(exc, "lines", None)
     why = getattr(exc, "_why", None) or getattr(exc, "msg", None) or str(exc)
+    text, offset = getattr(exc, "_str", None), getattr(exc, "_i", None)
+    if isinstance(text, (str, bytes)) and isinstance(offset, int):
+        newline = "\n" if isinstance(text, str) else b"\n"
+        return f"{path}:{text[:offset].count(newline) + 1}: syntax error: {why}"
+    line = getattr(exc, "lines", None)
     if line is not None:
         return f"{path}:{line + 1}: syntax error: {why}"
     match = re.search(r"line (\d+)", str(exc))
@@ -143,7 +152,7 @@ def parse_into(graph: Graph, path: Path, *, fmt: str | None = None, loader: Loca
     if fmt == "json-ld":
         if loader is None:
             raise InputError(f"{label}: JSON-LD needs the project's context loader")
-        parsed = parse_jsonld(data.decode("utf-8"), loader, source=label)
+        parsed = parse_jsonld(data.decode("utf-8"), loader, source=label, base=path.resolve().as_uri())
         for triple in parsed:
             graph.add(triple)
         return
@@ -204,9 +213,10 @@ def check_query(text: str, allowed_graphs: Iterable[str] = (), *, base: str | No
         raise InputError(f"SPARQL error: {exc}") from exc
     allowed = {str(g) for g in allowed_graphs}
     for clause in query.algebra.get("datasetClause") or []:
-        iri = clause.get("default") or clause.get("named")
+        named = "named" in clause
+        iri = clause["named"] if named else clause["default"]
         if str(iri) not in allowed:
-            kind = "FROM NAMED" if clause.get("named") else "FROM"
+            kind = "FROM NAMED" if named else "FROM"
             raise QueryRefused(f"{kind} <{iri}> is refused: it is not one of coopgraph's graphs "
                                "(list them with: SELECT DISTINCT ?g { GRAPH ?g {} })")
     for node in _walk(query.algebra):
