@@ -1183,6 +1183,8 @@ def accept(project, candidates: Path, into: Path, *, rows: list[int] | None = No
         if col not in columns and any(r.get(col) for r in new_rows):
             columns.append(col)
     header["curie_map"] = curie_map
+    if target is None:  # a new file: the columns that hold something
+        columns = [c for c in columns if c in mappings.REQUIRED_COLUMNS or any(r.get(c) for r in new_rows)]
     if target is not None and curie_map == target.header["curie_map"] and columns == target.columns:
         text = existing_text.rstrip("\n") + "\n" + mappings.format_rows(columns, new_rows)
     else:

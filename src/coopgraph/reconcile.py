@@ -406,3 +406,11 @@ def routes(service: Service) -> list[Route]:
 def create_app(toolkit) -> Starlette:
     """A Starlette app serving only the reconciliation routes (``coopgraph serve`` mounts the same routes)."""
     return Starlette(routes=routes(Service.from_graph(toolkit.loaded.union())))
+
+
+def app_from_env() -> Starlette:
+    """The service for the project found from $COOPGRAPH_ROOT or the current folder, for
+    ``uvicorn --factory coopgraph.reconcile:app_from_env`` (``coopgraph serve`` mounts the same routes)."""
+    from .pipeline import Toolkit
+    from .project import find_project
+    return create_app(Toolkit(find_project()))
