@@ -333,7 +333,7 @@ def test_from_our_own_graph_is_allowed(tmp_path):
                     encoding="utf-8")
     result = run_cli("query", str(path), "--format", "csv")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == ["n", "1"]
+    assert result.stdout.splitlines() == ["n", "2"]  # the ROR link: schema:sameAs and skos:exactMatch
 
 
 # ----------------------------------------------------------------------------- portability
