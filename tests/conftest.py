@@ -99,7 +99,8 @@ def project_copy(tmp_path):
     """A throw-away copy of the project's sources (ontology, data, shapes, queries) to break."""
     from coopgraph.project import Project
     for name in ("ontology", "data", "shapes", "queries"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+        if (ROOT / name).is_dir():  # git keeps no empty folder: queries/ may not exist yet
+            shutil.copytree(ROOT / name, tmp_path / name)
     return Project(tmp_path)
 
 
@@ -122,3 +123,38 @@ def pytest_report_header(config):
     return [f"coopgraph root: {ROOT}", "network: blocked except loopback (audit hook)",
             f"shared specs: {'present' if SHARED_SPECS.is_dir() else 'absent'} at {SHARED_SPECS}",
             f"COOPGRAPH_ROOT={os.environ.get('COOPGRAPH_ROOT', '')}"]
+
+
+# ----------------------------------------------------------------------------- coopgraph serve
+
+#: Caps of the test server: small enough that the tests reach them quickly.
+SERVE_TIMEOUT = 3.0
+SERVE_MAX_ROWS = 500
+SERVE_MAX_BODY = 100_000
+
+
+@pytest.fixture(scope="session")
+def served_project(tmp_path_factory):
+    """The project (real ontology/, data/, queries/) plus the test's named query (tests/data/queries)."""
+    from coopgraph.project import Project
+    root = tmp_path_factory.mktemp("served")
+    for name in ("ontology", "data"):
+        (root / name).symlink_to(ROOT / name, target_is_directory=True)
+    queries = root / "queries"
+    queries.mkdir()
+    for source in (ROOT / "queries", ROOT / "tests" / "data" / "queries"):
+        for path in sorted(source.glob("*.rq")) if source.is_dir() else []:
+            shutil.copy(path, queries / path.name)
+    return Project(root)
+
+
+@pytest.fixture(scope="session")
+def server(served_project, tmp_path_factory):
+    """A real `coopgraph serve` process on a free loopback port, for the whole session."""
+    from serving import ServerProcess
+    log = tmp_path_factory.mktemp("serve-log") / "serve.log"
+    proc = ServerProcess(served_project.root, log, "--timeout", str(SERVE_TIMEOUT),
+                         "--max-rows", str(SERVE_MAX_ROWS), "--max-body", str(SERVE_MAX_BODY), "--workers", "2")
+    proc.start()
+    yield proc
+    proc.stop()

@@ -38,7 +38,8 @@ def buildable(project_copy):
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     for name in ("ontology", "data", "shapes", "queries"):
-        shutil.copytree(ROOT / name, root / name)
+        if (ROOT / name).is_dir():  # git keeps no empty folder: queries/ may not exist yet
+            shutil.copytree(ROOT / name, root / name)
     shutil.copy(ROOT / "tests/data/minimal-shapes.ttl", root / "shapes" / "zz-minimal-test.ttl")
     from coopgraph.project import Project
     project = Project(root)

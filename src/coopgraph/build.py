@@ -6,7 +6,8 @@ Layout of the dataset (README "Provenance"):
 * ``<https://w3id.org/coopgraph/graph/sources>``: the description of every source;
 * ``<https://w3id.org/coopgraph/graph/dataset>``: data/dataset.ttl, the hand-edited part of the
   dataset description (title, licence, publisher), so the licence travels with the dumps;
-* ``<https://w3id.org/coopgraph/source/KEY>``: the facts that source KEY supports.
+* ``<https://w3id.org/coopgraph/source/KEY>``: the facts that source KEY supports, including the
+  links to other datasets that data/mappings/*.sssom.tsv record (see :mod:`coopgraph.mappings`).
 
 The default graph is the union of all of them.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from . import ids
+from . import ids, mappings
 from .errors import InputError
 from .namespaces import COOP, DATASET_GRAPH, ONTOLOGY_GRAPH, PREFIXES, RDF, SOURCES_GRAPH, SRC
 from .project import Project
@@ -162,7 +163,23 @@ def load(project: Project) -> Loaded:
         files.texts[rel] = path.read_text(encoding="utf-8")
         files.graphs[rel] = names
     _check_graph_names(ds, files)
+    _add_mappings(ds, files, project)
     return Loaded(ds, files)
+
+
+def _add_mappings(ds: Dataset, files: SourceFiles, project: Project) -> None:
+    """data/mappings/*.sssom.tsv -> link triples, each in the graph of its mapping set's source."""
+    paths = mappings.mapping_files(project.data_dir)
+    if not paths:
+        return
+    entities = {s for s, _p, _o, _g in ds.quads((None, RDF.type, None, None))}
+    sources = set(ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source))
+    for path in paths:
+        rel = project.relative(path)
+        mset = mappings.read(path, label=rel)
+        mappings.add_to_dataset(ds, mset, entities, sources)
+        files.texts[rel] = path.read_text(encoding="utf-8")
+        files.graphs[rel] = {str(m.provider) for m in mset.links()}
 
 
 def _check_graph_names(ds: Dataset, files: SourceFiles) -> None:

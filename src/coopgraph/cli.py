@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the input was read and fails (violations, a refused que
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from .pipeline import Toolkit, ValidationFailed, build as build_dist, class_coun
 from .project import find_project
 from .safety import parse_into
 from .validate import validate as validate_graph
+
+
+class _IllTypedLiteralFilter(logging.Filter):
+    """Drops rdflib's traceback for a literal that is not of its datatype ("2022-13-01"^^xsd:date):
+    validation reports it in plain words, with the file and line to fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+_RDFLIB_TERM_LOG = logging.getLogger("rdflib.term")
 
 
 def _fail(message: str, code: int) -> None:
@@ -57,6 +69,8 @@ def cli(ctx: click.Context, root: Path | None) -> None:
     """coopgraph: the ILO's work on cooperatives in Europe and Central Asia as a validated knowledge graph."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
+    if not any(isinstance(f, _IllTypedLiteralFilter) for f in _RDFLIB_TERM_LOG.filters):
+        _RDFLIB_TERM_LOG.addFilter(_IllTypedLiteralFilter())
 
 
 @cli.command()
@@ -198,12 +212,16 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
 @click.option("--lang", default="en", show_default=True, help="Language of the page the block goes into.")
 @click.option("--depth", type=click.IntRange(0, 5), default=EMBED_DEPTH, show_default=True,
               help="How many links deep linked entities are nested.")
+@click.option("--any-type", is_flag=True,
+              help="Give the block of any entity with a schema.org type (person, organisation, place...), "
+                   "as the entity pages of `coopgraph serve` embed it.")
 @click.pass_context
 @handle_errors
-def embed(ctx: click.Context, iri: str, lang: str, depth: int) -> None:
+def embed(ctx: click.Context, iri: str, lang: str, depth: int, any_type: bool) -> None:
     """Print the <script type="application/ld+json"> block for the page of an item, event or job posting."""
     kit = _toolkit(ctx)
-    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth)
+    doc = embed_document(kit.loaded.union(), URIRef(_iri(iri)), kit.loader, lang=lang, depth=depth,
+                         any_type=any_type)
     click.echo(script_block(doc), nl=False)
 
 
@@ -311,6 +329,132 @@ def diff_cmd(ctx: click.Context, old: Path, new: Path, patch_file: Path | None, 
         click.echo(f"patch: {patch_file} ({len(result.deleted)} deleted, {len(result.added)} added, {patch_format})",
                    err=True)
     sys.exit(1 if exit_code and not result.unchanged else 0)
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=30.0, show_default=True,
+              help="Seconds a query may run; past that its worker is killed and the client gets 503.")
+@click.option("--max-rows", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Most rows (or triples) a result may have; a larger one is refused (422), never cut.")
+@click.option("--max-body", type=click.IntRange(1), default=1_000_000, show_default=True,
+              help="Largest request body accepted, in bytes (413 past it).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Query worker processes (each holds the dataset; queries run in parallel).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Public address for links and the service description, e.g. https://example.org/coopgraph/ "
+                   "(default: the address each request came to).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, timeout: float, max_rows: int, max_body: int, workers: int,
+          base_url: str | None, log_level: str) -> None:
+    """Serve the graph: a read-only SPARQL endpoint, entity pages and dumps, from one process.
+
+    /sparql is the SPARQL 1.1 endpoint; /id/... IRIs answer 303 to their document; / is the home
+    page with a query form. Stop with Ctrl-C.
+    """
+    from .serve import run
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise InputError(f"--base-url {base_url}: give an absolute http(s) URL")
+    run(_toolkit(ctx), host=host, port=port, base_url=base_url, timeout=timeout, max_rows=max_rows,
+        max_body=max_body, workers=workers, log_level=log_level)
+
+@cli.command()
+@click.argument("other", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["sssom", "csv", "ttl", "nt", "jsonld"]), default="sssom",
+              show_default=True, help="sssom: an SSSOM candidate set (TSV) to review and accept; csv: a table for a "
+                                      "spreadsheet; ttl/nt/jsonld: the candidates as SSSOM RDF.")
+@click.option("--type", "family", type=click.Choice(["Organization", "Person", "Place", "Event"]), default=None,
+              help="Match only entities of this type.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Report candidates at or above this score. Default: the match threshold (precision first); "
+                   "lower it (e.g. 0.5) to review near misses.")
+@click.option("--column", "columns", multiple=True, metavar="ROLE=COLUMN",
+              help="CSV input: which column holds a role (id, name, alternate_names, type, city, country, date, "
+                   "affiliation, same_as), e.g. --column name=org_name. Repeatable.")
+@click.option("--id-prefix", default=None, metavar="NAME=IRI",
+              help="CSV input: namespace for ids that are not IRIs, e.g. partner=https://example.org/partners/.")
+@click.option("--limit", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="At most this many candidates per record.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+@click.pass_context
+@handle_errors
+def link(ctx: click.Context, other: Path, fmt: str, family: str | None, min_score: float | None,
+         columns: tuple[str, ...], id_prefix: str | None, limit: int, output: Path | None) -> None:
+    """Find candidate links between our entities and another dataset (RDF file or CSV with a header).
+
+    Every candidate is scored (0 to 1) and explained. Pairs a mapping set in data/mappings/ already
+    accepts or rejects are left out. Review the output, then accept rows with `coopgraph accept`.
+    """
+    from . import link as linking
+    kit = _toolkit(ctx)
+    roles = {}
+    for item in columns:
+        role, sep, col = item.partition("=")
+        if not sep or not role or not col:
+            raise InputError(f"--column {item!r}: write ROLE=COLUMN, e.g. name=org_name")
+        roles[role.strip()] = col.strip()
+    matcher = linking.matcher_for(kit.loaded.union())
+    data = linking.read_other(other, loader=kit.loader, columns=roles, id_prefix=id_prefix, matcher=matcher)
+    threshold = linking.MATCH_THRESHOLD if min_score is None else min_score
+    result = linking.discover(matcher, data, family=family, min_score=threshold,
+                              decided=linking.decided_pairs(kit.project.data_dir), limit=limit)
+    text = linking.render(result, fmt)
+    confident = sum(1 for _r, c in result.rows if c.match)
+    click.echo(f"{len(data.records)} records read from {other}; {len(result.rows)} candidates at or above "
+               f"{threshold} ({confident} at or above the match threshold {linking.MATCH_THRESHOLD})"
+               + (f"; {result.known} already decided in data/mappings/" if result.known else ""), err=True)
+    if output:
+        export.write_atomic(output, text)
+        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("candidates", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The mapping set to append to, e.g. data/mappings/partners.sssom.tsv (created if absent: "
+                   "then give --source).")
+@click.option("--row", "rows", multiple=True, type=click.IntRange(1), help="Accept this candidate (1 = the first "
+              "row under the header). Repeatable.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Accept every candidate at or above this score (default without --row: the match threshold).")
+@click.option("--reviewer", required=True, help="Who reviewed the candidates (recorded as reviewer_label).")
+@click.option("--reviewer-id", default=None, help="The reviewer as a CURIE, e.g. orcid:0000-0002-... (prefix in the set's curie_map).")
+@click.option("--predicate", default=None, type=click.Choice(["skos:exactMatch", "skos:closeMatch", "skos:broadMatch",
+              "skos:narrowMatch", "skos:relatedMatch"]), help="Record this predicate instead of the candidate's.")
+@click.option("--reject", is_flag=True, help="Record the rows as rejected (predicate_modifier Not): no link, "
+              "and `coopgraph link` stops proposing them.")
+@click.option("--source", default=None, metavar="KEY", help="New set only: the source (src:KEY in data/sources.trig) "
+              "whose graph holds the links.")
+@click.option("--identity", is_flag=True, help="New set only: the target names the very same things, so "
+              "skos:exactMatch is also built as schema:sameAs.")
+@click.option("--date", default=None, metavar="YYYY-MM-DD", help="mapping_date of the accepted rows (default: today).")
+@click.pass_context
+@handle_errors
+def accept(ctx: click.Context, candidates: Path, into: Path, rows: tuple[int, ...], min_score: float | None,
+           reviewer: str, reviewer_id: str | None, predicate: str | None, reject: bool, source: str | None,
+           identity: bool, date: str | None) -> None:
+    """Accept reviewed candidates from `coopgraph link` into a mapping set (one atomic append).
+
+    Duplicates and conflicts (a pair already accepted or rejected, two identities for one entity)
+    are refused and nothing is written. Rebuild with `coopgraph build` to get the links in the graph.
+    """
+    from . import link as linking
+    kit = _toolkit(ctx)
+    if rows and min_score is not None:
+        raise InputError("give --row or --min-score, not both")
+    result = linking.accept(kit.project, candidates, into, rows=list(rows) or None, min_score=min_score,
+                            reviewer=reviewer, reviewer_id=reviewer_id, predicate=predicate, reject=reject,
+                            source=source, identity=identity, date=date)
+    verb = "rejected" if reject else "accepted"
+    click.echo(f"{verb} {len(result.rows)} mapping{'s' if len(result.rows) != 1 else ''} into {into}"
+               + (" (new mapping set)" if result.created else ""))
+    for row in result.rows:
+        click.echo(f"  {row['subject_id']} {row['predicate_id']} {row['object_id']}  ({row.get('confidence') or '-'})")
 
 
 def _iri(text: str) -> str:

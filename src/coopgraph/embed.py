@@ -84,14 +84,23 @@ def embed_graph(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang:
 
 
 def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, lang: str = "en",
-                   depth: int = EMBED_DEPTH) -> dict[str, Any]:
-    """The framed schema.org JSON-LD document for the page of ``iri``."""
+                   depth: int = EMBED_DEPTH, any_type: bool = False) -> dict[str, Any]:
+    """The framed schema.org JSON-LD document for the page of ``iri``.
+
+    By default only items, events and job postings (EMBEDDABLE) have a block; ``any_type`` gives one
+    to every entity with a schema.org type (a person, an organisation, a place...), as the server's
+    entity pages embed it.
+    """
     types = set(graph.objects(iri, RDF.type))
     if not types:
         raise InputError(f"no entity <{iri}> in the graph")
-    if not types & EMBEDDABLE:
+    if any_type:
+        if not any(str(t).startswith(str(SDO)) for t in types):
+            raise InputError(f"<{iri}> has no schema.org type, so no schema.org block can describe it")
+    elif not types & EMBEDDABLE:
         names = ", ".join(sorted(t.split("/")[-1] for t in EMBEDDABLE))
-        raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names}")
+        raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names} "
+                         "(--any-type gives the schema.org block of any entity)")
     expanded = jsonld.from_rdf(ntriples(embed_graph(graph, iri, loader, lang=lang, depth=depth)),
                                {"format": "application/n-quads"})
     frame = {"@context": SCHEMAORG_CONTEXT, "@id": str(iri)}

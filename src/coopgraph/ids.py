@@ -33,9 +33,10 @@ KINDS: dict[str, str] = {
 }
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-#: Pattern every IRI under id/ must match (also written in shapes/common.ttl).
+#: Pattern every IRI under id/ must match. shapes/common.ttl holds the same text as an sh:pattern
+#: (tests/test_shapes.py checks it), so it keeps to the XPath regex syntax SHACL uses: no ``(?:``.
 ENTITY_IRI_RE = re.compile(
-    r"^" + re.escape(str(ID)) + r"(" + "|".join(KINDS) + r")/[a-z0-9]+(?:-[a-z0-9]+)*$"
+    r"^" + re.escape(str(ID)) + r"(" + "|".join(KINDS) + r")/[a-z0-9]+(-[a-z0-9]+)*$"
 )
 
 # Letters NFKD does not split into a base letter and a mark.

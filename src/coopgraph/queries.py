@@ -22,7 +22,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
+import rdflib.plugins.sparql
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.plugins.sparql.evaluate import evalPart
+from rdflib.plugins.sparql.parserutils import CompValue, value
 from rdflib.query import Result
 
 from . import ids
@@ -35,6 +38,8 @@ FORMATS = ("table", "csv", "tsv", "json")
 _HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s*\(\s*([\w:]+)\s*(?:,\s*(required|default\s+(.+?)))?\s*\)\s*(.*)$")
 _TOKEN = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+#: Characters SPARQL's IRIREF production excludes; in a parameter they would end the IRI early.
+_IRI_FORBIDDEN = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,12 @@ def to_term(param: Param, raw: str) -> URIRef | Literal:
     raw = raw.strip()
     try:
         if param.type == "iri":
-            return URIRef(expand_curie(raw))
+            iri = expand_curie(raw)
+            bad = _IRI_FORBIDDEN.search(iri)
+            if bad:
+                raise InputError(f"{where}: not a valid iri: {bad.group(0)!r} is not allowed in an IRI "
+                                 "(expected an IRI or prefix:name)")
+            return URIRef(iri)
         if param.type == "xsd:date":
             return Literal(dt.date.fromisoformat(raw).isoformat(), datatype=XSD.date)
         if param.type == "xsd:dateTime":
@@ -119,7 +129,7 @@ def expand_curie(text: str) -> str:
     raise ValueError(f"{text!r} is neither an absolute IRI nor a known prefix:name")
 
 
-def parse_header(path: Path, text: str) -> tuple[str, str, list[Param]]:
+def parse_header(path: Path, text: str, *, require_title: bool = True) -> tuple[str, str, list[Param]]:
     """(title, description, params) from the leading comment lines of a query file."""
     title, description, params = "", [], []
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -145,19 +155,20 @@ def parse_header(path: Path, text: str) -> tuple[str, str, list[Param]]:
                                  f"with TYPE one of {', '.join(PARAM_TYPES)}")
             name, ptype, _req, default, desc = pm.groups()
             params.append(Param(name, ptype, desc.strip(), default.strip() if default else None))
-    if not title:
+    if not title and require_title:
         raise InputError(f"{path}:1: a named query starts with a '# title: ...' line")
     return title, " ".join(description), params
 
 
-def load_query(path: Path) -> NamedQuery:
-    """Read one query file."""
+def load_query(path: Path, *, require_title: bool = True) -> NamedQuery:
+    """Read one query file (a named query needs a title; a file run by path does not)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
-    title, description, params = parse_header(path, text)
-    return NamedQuery(path.stem, path, title, description, text, params)
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InputError(f"{path}: cannot read: {why}") from exc
+    title, description, params = parse_header(path, text, require_title=require_title)
+    return NamedQuery(path.stem, path, title or path.name, description, text, params)
 
 
 def list_queries(queries_dir: Path) -> list[NamedQuery]:
@@ -169,12 +180,41 @@ def find_query(queries_dir: Path, name_or_file: str) -> NamedQuery:
     """A named query by name, or a query file by path; InputError lists the names otherwise."""
     candidate = Path(name_or_file)
     if candidate.suffix in (".rq", ".sparql") and candidate.is_file():
-        return load_query(candidate)
+        return load_query(candidate, require_title=False)
     path = queries_dir / f"{name_or_file}.rq"
     if path.is_file():
         return load_query(path)
     names = ", ".join(q.name for q in list_queries(queries_dir))
     raise InputError(f"no query named {name_or_file!r} (and no such .rq file); available: {names}")
+
+
+def _order_key(term) -> tuple:
+    """Sort key of one ORDER BY value, in the order SPARQL 1.1 (section 15.1) fixes."""
+    if isinstance(term, BNode):
+        return (1, term)
+    if isinstance(term, URIRef):
+        return (2, term)
+    if isinstance(term, Literal):
+        return (3, term)
+    return (0,)  # unbound, or an error: lowest
+
+
+def _order_by(ctx, part: CompValue):
+    """rdflib CUSTOM_EVALS hook: ORDER BY where a key that is unbound or an error sorts lowest.
+
+    rdflib's own ORDER BY raises TypeError on such a key (e.g. ``ORDER BY STR(?x)`` with ``?x``
+    unbound in some rows), although the query is valid SPARQL.
+    """
+    if part.name != "OrderBy":
+        raise NotImplementedError()
+    rows = list(evalPart(ctx, part.p))
+    for condition in reversed(part.expr):
+        descending = bool(condition.order and condition.order == "DESC")
+        rows.sort(key=lambda row: _order_key(value(row, condition.expr, variables=True)), reverse=descending)
+    return rows
+
+
+rdflib.plugins.sparql.CUSTOM_EVALS["coopgraph-order-by"] = _order_by
 
 
 def run(dataset: Dataset | Graph, text: str, *, allowed_graphs: Iterable[str] = ()) -> Result:
