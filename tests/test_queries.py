@@ -418,7 +418,7 @@ def test_row_order_does_not_depend_on_the_store(key, dataset, reversed_dataset):
 # ----------------------------------------------------------------------------- one query's logic
 
 def test_organisation_structure_tells_parents_from_ancestors():
-    """The real data names every ancestor as a direct parent somewhere; here one is only an ancestor."""
+    """A made-up three-level chain: the grandparent is an ancestor, not a parent."""
     ds = Dataset(default_union=True)
     ds.parse(data="""
         @prefix schema: <http://schema.org/> .

@@ -284,8 +284,8 @@ def ingest(ctx: click.Context, source: str, url: str | None, retrieved: str | No
 @click.pass_context
 @handle_errors
 def release_cmd(ctx: click.Context, version: str, out_dir: Path | None, date: str | None) -> None:
-    """Write release VERSION (e.g. 1.0.0): dumps, dataset description, validation report,
-    SHA256SUMS and a changelog entry, into releases/VERSION/.
+    """Write a versioned release: dumps, dataset description, validation report, SHA256SUMS and
+    a changelog entry, into releases/VERSION/ (VERSION such as 1.0.0).
 
     Refuses (exit 1) when the folder exists or the graph does not conform. Rebuilt from the same
     sources with the same --date, a release is byte-identical.
