@@ -16,7 +16,7 @@ from coopgraph.ingest import ingest, names_in, plan_ingest
 from coopgraph.namespaces import COOP, RDF, SDO, SOURCES_GRAPH, XSD
 from coopgraph.project import Project
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 from publishing import INGEST_DATA, LISTING, LISTING_URL, copy_project, coopgraph, snapshot, start
 
 DAY = "2026-01-10"

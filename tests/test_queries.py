@@ -11,8 +11,6 @@ import csv
 import difflib
 import io
 import json
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -278,32 +276,6 @@ def test_parameter_values_become_sparql_terms(ptype, good, term, bad, form):
 
 
 # ----------------------------------------------------------------------------- refusals
-
-@pytest.fixture()
-def listener():
-    """A loopback TCP server that records every connection it receives."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(0.2)
-    hits: list[str] = []
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            hits.append("connection")
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
-    stop.set()
-    thread.join(1)
-    server.close()
 
 
 @pytest.mark.parametrize("text, message", [

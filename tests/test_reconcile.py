@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the input was read and fails (violations, a refused que
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import sys
@@ -200,11 +201,7 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
             text = export.ntriples(sub)
     else:
         text = export.serialize(ds, fmt, context=kit.context, loader=kit.loader)
-    if output:
-        export.write_atomic(output, text)
-        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
 
 
 @cli.command()
@@ -225,8 +222,8 @@ def embed(ctx: click.Context, iri: str, lang: str, depth: int, any_type: bool) -
     click.echo(script_block(doc), nl=False)
 
 
-def _date(value: str | None, option: str) -> "datetime.date | None":
-    import datetime
+def _date(value: str | None, option: str) -> datetime.date | None:
+    """A --date style option as a date; InputError names the option otherwise."""
     if value is None:
         return None
     try:
@@ -406,11 +403,7 @@ def link(ctx: click.Context, other: Path, fmt: str, family: str | None, min_scor
     click.echo(f"{len(data.records)} records read from {other}; {len(result.rows)} candidates at or above "
                f"{threshold} ({confident} at or above the match threshold {linking.MATCH_THRESHOLD})"
                + (f"; {result.known} already decided in data/mappings/" if result.known else ""), err=True)
-    if output:
-        export.write_atomic(output, text)
-        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
 
 
 @cli.command()
@@ -455,6 +448,15 @@ def accept(ctx: click.Context, candidates: Path, into: Path, rows: tuple[int, ..
                + (" (new mapping set)" if result.created else ""))
     for row in result.rows:
         click.echo(f"  {row['subject_id']} {row['predicate_id']} {row['object_id']}  ({row.get('confidence') or '-'})")
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically (saying so on stderr), or to standard output."""
+    if output:
+        export.write_atomic(output, text)
+        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def _iri(text: str) -> str:

@@ -20,14 +20,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Dataset, Literal, URIRef
+from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, Graph
 from rdflib.term import Node
 
 from .build import bind_prefixes
 from .errors import InputError
-from .namespaces import RDF, SDO, SKOS, RDFS
+from .namespaces import RDF, RDFS, SDO, SKOS
 from .safety import parse_into
+from .validate import show_term
 
 #: Dump files read from a folder, in order of preference.
 FOLDER_FILES = ("coopgraph.nq", "coopgraph.trig", "coopgraph.nt", "coopgraph.ttl")
@@ -167,15 +168,7 @@ def _namer() -> Graph:
 
 
 def _show(term: Node, nm, limit: int = 100) -> str:
-    if isinstance(term, URIRef):
-        try:
-            return nm.normalizeUri(term)
-        except Exception:
-            return f"<{term}>"
-    if isinstance(term, Literal):
-        text = term.n3(nm)
-        return text if len(text) <= limit else text[:limit - 3] + "...\""
-    return term.n3()
+    return show_term(term, nm, limit)
 
 
 def _title(quads: set[Quad], s: Node, nm) -> str:

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from pyld import jsonld
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib import Dataset, Graph, URIRef
 
 from . import faults, ids
 from .build import bind_prefixes, graph_names, union_graph
