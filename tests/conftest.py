@@ -110,6 +110,34 @@ def cli_runner():
     return CliRunner()
 
 
+@pytest.fixture()
+def listener():
+    """A loopback TCP server standing in for a remote endpoint; records every connection it receives."""
+    import threading
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.settimeout(0.2)
+    hits: list[str] = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            hits.append("connection")
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", hits
+    stop.set()
+    thread.join(1)
+    sock.close()
+
+
 def run_cli(*args: str, root: Path | None = None, env: dict | None = None):
     """Invoke the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
     from click.testing import CliRunner

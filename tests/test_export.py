@@ -14,6 +14,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from coopgraph import export
+from coopgraph.description import DESCRIPTION_FILES
 from coopgraph.namespaces import SDO
 from coopgraph.pipeline import Toolkit, ValidationFailed, build
 from coopgraph.safety import parse_jsonld
@@ -21,6 +22,8 @@ from coopgraph.safety import parse_jsonld
 from conftest import ROOT, run_cli
 
 DUMPS = ["coopgraph.ttl", "coopgraph.nt", "coopgraph.trig", "coopgraph.nq", "coopgraph.jsonld"]
+#: Every file the build writes: the dumps and the dataset description (description.py).
+BUILT = DUMPS + list(DESCRIPTION_FILES)
 TRENTO = URIRef("https://w3id.org/coopgraph/id/event/trento-2022-social-economy-primacy-of-people")
 
 
@@ -47,7 +50,7 @@ def built(tmp_path_factory):
 
 def test_build_writes_every_dump(built):
     _kit, result, out = built
-    assert sorted(p.name for p in result.written) == sorted(DUMPS)
+    assert sorted(p.name for p in result.written) == sorted(BUILT)
     for name in DUMPS:
         assert (out / name).stat().st_size > 1000
     assert not list(out.glob(".*.tmp")), "no temporary files left"
@@ -90,7 +93,7 @@ def test_build_is_byte_identical_across_runs_and_hash_seeds(buildable, tmp_path)
         out = tmp_path / f"dist-{seed}"
         _build_in_subprocess(buildable.root, out, seed)
         outs.append(out)
-    for name in DUMPS:
+    for name in BUILT:
         first = (outs[0] / name).read_bytes()
         for other in outs[1:]:
             assert (other / name).read_bytes() == first, f"{name} differs between runs"
@@ -134,7 +137,7 @@ def test_a_write_that_fails_midway_replaces_nothing(buildable, tmp_path, monkeyp
         build(buildable, out)
     monkeypatch.undo()
     assert {name: (out / name).read_bytes() for name in DUMPS} == before
-    assert sorted(p.name for p in out.iterdir()) == sorted(DUMPS), "no temporary files left"
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUILT), "no temporary files left"
 
 
 def test_frame_entity_is_one_self_contained_document(toolkit, union):

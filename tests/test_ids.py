@@ -8,7 +8,7 @@ import pytest
 from rdflib import URIRef
 
 from coopgraph import ids
-from coopgraph.namespaces import SDO, SRC, RDF
+from coopgraph.namespaces import SDO, SRC
 
 
 def test_slugify_folds_accents_and_turkish_letters():

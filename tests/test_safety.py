@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 
 import pytest
@@ -27,32 +26,6 @@ import conftest
 def loader(project):
     return default_loader(project.ontology_dir)
 
-
-@pytest.fixture()
-def listener():
-    """A loopback TCP server that records every connection it receives."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(5)
-    server.settimeout(0.2)
-    hits: list[str] = []
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                continue
-            hits.append("connection")
-            conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/sparql", hits
-    stop.set()
-    thread.join(1)
-    server.close()
 
 
 def test_the_guard_itself_blocks_the_network():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 
@@ -40,32 +39,6 @@ def count_triples(http) -> int:
     assert response.status_code == 200, response.text
     return int(response.json()["results"]["bindings"][0]["n"]["value"])
 
-
-@pytest.fixture()
-def listener():
-    """A loopback TCP server standing in for a remote endpoint; records every connection."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(5)
-    sock.settimeout(0.2)
-    hits: list[str] = []
-    stop = threading.Event()
-
-    def accept():
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            hits.append("connection")
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", hits
-    stop.set()
-    thread.join(1)
-    sock.close()
 
 
 # ----------------------------------------------------------------------------- the protocol

@@ -4,7 +4,10 @@ Layout of the dataset (README "Provenance"):
 
 * ``<https://w3id.org/coopgraph/graph/ontology>``: ontology/*.ttl (our vocabulary, the topics);
 * ``<https://w3id.org/coopgraph/graph/sources>``: the description of every source;
-* ``<https://w3id.org/coopgraph/source/KEY>``: the facts that source KEY supports.
+* ``<https://w3id.org/coopgraph/graph/dataset>``: data/dataset.ttl, the hand-edited part of the
+  dataset description (title, licence, publisher), so the licence travels with the dumps;
+* ``<https://w3id.org/coopgraph/source/KEY>``: the facts that source KEY supports, including the
+  links to other datasets that data/mappings/*.sssom.tsv record (see :mod:`coopgraph.mappings`).
 
 The default graph is the union of all of them.
 """
@@ -19,9 +22,9 @@ from pathlib import Path
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from . import ids
+from . import ids, mappings
 from .errors import InputError
-from .namespaces import COOP, ONTOLOGY_GRAPH, PREFIXES, RDF, SOURCES_GRAPH, SRC
+from .namespaces import COOP, DATASET_GRAPH, ONTOLOGY_GRAPH, PREFIXES, RDF, SOURCES_GRAPH, SRC
 from .project import Project
 from .safety import parse_into
 
@@ -41,9 +44,14 @@ class SourceFiles:
     _lines: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def add(self, rel: str, path: Path, graphs: set[str]) -> None:
-        """Record a file read into the graph (its text is read when a message needs it)."""
+        """Record a file read into the graph; a large one's text is read only when a message needs it."""
         self.paths[rel] = path
         self.graphs[rel] = set(graphs)
+        try:
+            if path.stat().st_size <= _LARGE:
+                self.texts[rel] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
 
     def _all_texts(self) -> list[tuple[str, str]]:
         for rel, path in self.paths.items():
@@ -171,12 +179,27 @@ def union_graph(ds: Dataset) -> Graph:
     return graph
 
 
+#: The hand-edited dataset metadata in data/ (Turtle, read into the graph graph:dataset).
+DATASET_FILE = "dataset.ttl"
+
+
+def data_trig_files(project: Project) -> list[Path]:
+    """data/**/*.trig in path order (hand-edited files and data/ingested/), hidden files skipped."""
+    found = []
+    for path in project.data_dir.rglob("*.trig"):
+        rel = path.relative_to(project.data_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        found.append((rel.as_posix(), path))
+    return [path for _rel, path in sorted(found)]
+
+
 def load(project: Project) -> Loaded:
-    """Read ontology/*.ttl and data/*.trig into a Dataset; InputError names the file and line."""
+    """Read ontology/*.ttl and data/**/*.trig into a Dataset; InputError names the file and line."""
     ds = new_dataset()
     files = SourceFiles(project)
     ontology_files = sorted(project.ontology_dir.glob("*.ttl"))
-    data_files = sorted(project.data_dir.glob("*.trig"))
+    data_files = data_trig_files(project)
     if not data_files:
         raise InputError(f"{project.relative(project.data_dir)}: no *.trig files to build from")
     ontology = ds.graph(ONTOLOGY_GRAPH)
@@ -184,6 +207,13 @@ def load(project: Project) -> Loaded:
         rel = project.relative(path)
         parse_into(ontology, path, fmt="turtle", label=rel)
         files.add(rel, path, {str(ONTOLOGY_GRAPH)})
+    metadata = project.data_dir / DATASET_FILE
+    if metadata.is_file():
+        rel = project.relative(metadata)
+        parse_into(ds.graph(DATASET_GRAPH), metadata, fmt="turtle", label=rel)
+        if any(isinstance(t, BNode) for triple in ds.graph(DATASET_GRAPH) for t in triple):
+            raise InputError(f"{rel}: blank node: give every node an IRI so dumps stay byte-stable")
+        files.add(rel, metadata, {str(DATASET_GRAPH)})
     for path in data_files:
         rel = project.relative(path)
         part = Dataset()
@@ -197,6 +227,7 @@ def load(project: Project) -> Loaded:
             ds.graph(URIRef(str(name))).add((s, p, o))
         files.add(rel, path, names)
     _check_graph_names(ds, files)
+    _add_mappings(ds, files, project)
     return Loaded(ds, files)
 
 
@@ -210,6 +241,20 @@ def check_loaded_statement(files: SourceFiles, rel: str, s, p, o, name, *, blank
                          "(ids.mint) so dumps stay byte-stable")
 
 
+def _add_mappings(ds: Dataset, files: SourceFiles, project: Project) -> None:
+    """data/mappings/*.sssom.tsv -> link triples, each in the graph of its mapping set's source."""
+    paths = mappings.mapping_files(project.data_dir)
+    if not paths:
+        return
+    entities = {s for s, _p, _o, _g in ds.quads((None, RDF.type, None, None))}
+    sources = set(ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source))
+    for path in paths:
+        rel = project.relative(path)
+        mset = mappings.read(path, label=rel)
+        mappings.add_to_dataset(ds, mset, entities, sources)
+        files.add(rel, path, {str(m.provider) for m in mset.links()})
+
+
 def _check_graph_names(ds: Dataset, files: SourceFiles) -> None:
     declared = {str(s) for s in ds.graph(SOURCES_GRAPH).subjects(RDF.type, COOP.Source)}
     _check_graph_names_in(declared, files)
@@ -219,7 +264,7 @@ def _check_graph_names_in(declared: set[str], files: SourceFiles) -> None:
     """Every data graph is a source graph described in data/sources.trig (InputError otherwise)."""
     for rel, names in sorted(files.graphs.items()):
         for name in sorted(names):
-            if name in (str(ONTOLOGY_GRAPH), str(SOURCES_GRAPH)):
+            if name in (str(ONTOLOGY_GRAPH), str(SOURCES_GRAPH), str(DATASET_GRAPH)):
                 continue
             if not name.startswith(str(SRC)):
                 raise InputError(f"{rel}: graph <{name}> is not a source graph; name graphs "

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the input was read and fails (violations, a refused que
 
 from __future__ import annotations
 
+import datetime
 import functools
 import logging
 import sys
@@ -292,11 +293,7 @@ def export_cmd(ctx: click.Context, fmt: str, iri: str | None, frame_type: str | 
             text = export.ntriples(sub)
     else:
         text = "".join(export.store_dump(kit.store, fmt, context=kit.context, loader=kit.loader))
-    if output:
-        export.write_atomic(output, text)
-        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
 
 
 @cli.command()
@@ -317,6 +314,110 @@ def embed(ctx: click.Context, iri: str, lang: str, depth: int, any_type: bool) -
     click.echo(script_block(doc), nl=False)
 
 
+def _date(value: str | None, option: str) -> datetime.date | None:
+    """A --date style option as a date; InputError names the option otherwise."""
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: write the date as YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--url", default=None, help="Address the listing or feed was retrieved from. Default: the feed's own link; required for a text listing.")
+@click.option("--retrieved", default=None, metavar="YYYY-MM-DD", help="Date it was retrieved (recorded as provenance). Default: today.")
+@click.option("--publisher", default=None, help="Publisher of the items (IRI or prefix:name, e.g. organization:ilo). Default: the listing page's, or the organisation whose site the address is on.")
+@click.option("--lang", default=None, help="Language of the items. Default: the feed's, else en.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, source: str, url: str | None, retrieved: str | None, publisher: str | None,
+           lang: str | None, dry_run: bool) -> None:
+    """Add the new items of a listing (text, as in data/raw/) or an RSS/Atom feed to data/ingested/.
+
+    Items already in the data are matched, not duplicated; changed headlines, dates, categories
+    and descriptions are listed for review, never overwritten. Exit 0 done (or nothing new),
+    1 changes await review or the new items fail the shapes (nothing written), 2 unreadable input
+    (the message names the line; nothing written).
+    """
+    from .ingest import IngestRefused, ingest as run_ingest, summary
+    kit = _toolkit(ctx)
+    when = _date(retrieved, "--retrieved")
+    if when is None:
+        import datetime
+        when = datetime.date.today()
+        click.echo(f"retrieval date: {when.isoformat()} (today; give --retrieved to state another)", err=True)
+    try:
+        plan = run_ingest(kit.project, source, url=url, retrieved=when,
+                          publisher=URIRef(_iri(publisher)) if publisher else None, lang=lang, dry_run=dry_run)
+    except IngestRefused as exc:
+        _fail(exc.message, exc.exit_code)
+    click.echo(summary(plan, kit.project, dry_run=dry_run), nl=False)
+    if dry_run and plan.trig_text:
+        click.echo(f"--- {kit.project.relative(next(p for p in plan.files if p.suffix == '.trig'))} (would be written)")
+        click.echo(plan.trig_text, nl=False)
+    if plan.violations:
+        from .ingest import refusal
+        click.echo("error: " + refusal(plan), err=True)
+    sys.exit(1 if plan.changes or plan.violations else 0)
+
+
+@cli.command("release")
+@click.argument("version")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder that holds the releases. Default: releases/ in the project.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Release date, written into the description and the changelog. Default: today.")
+@click.pass_context
+@handle_errors
+def release_cmd(ctx: click.Context, version: str, out_dir: Path | None, date: str | None) -> None:
+    """Write a versioned release: dumps, dataset description, validation report, SHA256SUMS and
+    a changelog entry, into releases/VERSION/ (VERSION such as 1.0.0).
+
+    Refuses (exit 1) when the folder exists or the graph does not conform. Rebuilt from the same
+    sources with the same --date, a release is byte-identical.
+    """
+    from .release import release as run_release
+    kit = _toolkit(ctx)
+    when = _date(date, "--date")
+    if when is None:
+        import datetime
+        when = datetime.date.today()
+        click.echo(f"release date: {when.isoformat()} (today; give --date to rebuild a release byte for byte)", err=True)
+    result = run_release(kit.project, version, date=when, out_dir=out_dir, toolkit=kit)
+    click.echo(result.entry, nl=False)
+    click.echo(f"written: {kit.project.relative(result.folder)}/ "
+               f"({len(result.files)} files, {sum(result.files.values()):,} bytes)")
+    for name, size in sorted(result.files.items()):
+        click.echo(f"  {name}  ({size:,} bytes)")
+    click.echo(f"verify: cd {kit.project.relative(result.folder)} && sha256sum -c SHA256SUMS")
+
+
+@cli.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--patch", "patch_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the patch (deleted and added statements) to this file.")
+@click.option("--patch-format", type=click.Choice(["rdf-patch", "sparql"]), default="rdf-patch", show_default=True,
+              help="rdf-patch: RDF Patch rows (A/D); sparql: a SPARQL 1.1 Update (DELETE DATA; INSERT DATA).")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the two differ (like diff(1)).")
+@click.pass_context
+@handle_errors
+def diff_cmd(ctx: click.Context, old: Path, new: Path, patch_file: Path | None, patch_format: str,
+             exit_code: bool) -> None:
+    """What changed from OLD to NEW (build folders, release folders or dump files): each entity
+    added, removed or changed, with its changed properties, and optionally a patch."""
+    from .diff import diff_paths, patch, report
+    result = diff_paths(old, new)
+    click.echo(report(result), nl=False)
+    if patch_file is not None:
+        text = patch(result, patch_format)
+        export.write_atomic(patch_file, text)
+        click.echo(f"patch: {patch_file} ({len(result.deleted)} deleted, {len(result.added)} added, {patch_format})",
+                   err=True)
+    sys.exit(1 if exit_code and not result.unchanged else 0)
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
@@ -348,6 +449,107 @@ def serve(ctx: click.Context, host: str, port: int, timeout: float, max_rows: in
     run(_toolkit(ctx), host=host, port=port, base_url=base_url, timeout=timeout, max_rows=max_rows,
         max_body=max_body, workers=workers, log_level=log_level)
 
+@cli.command()
+@click.argument("other", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["sssom", "csv", "ttl", "nt", "jsonld"]), default="sssom",
+              show_default=True, help="sssom: an SSSOM candidate set (TSV) to review and accept; csv: a table for a "
+                                      "spreadsheet; ttl/nt/jsonld: the candidates as SSSOM RDF.")
+@click.option("--type", "family", type=click.Choice(["Organization", "Person", "Place", "Event"]), default=None,
+              help="Match only entities of this type.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Report candidates at or above this score. Default: the match threshold (precision first); "
+                   "lower it (e.g. 0.5) to review near misses.")
+@click.option("--column", "columns", multiple=True, metavar="ROLE=COLUMN",
+              help="CSV input: which column holds a role (id, name, alternate_names, type, city, country, date, "
+                   "affiliation, same_as), e.g. --column name=org_name. Repeatable.")
+@click.option("--id-prefix", default=None, metavar="NAME=IRI",
+              help="CSV input: namespace for ids that are not IRIs, e.g. partner=https://example.org/partners/.")
+@click.option("--limit", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="At most this many candidates per record.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (atomically) instead of standard output.")
+@click.pass_context
+@handle_errors
+def link(ctx: click.Context, other: Path, fmt: str, family: str | None, min_score: float | None,
+         columns: tuple[str, ...], id_prefix: str | None, limit: int, output: Path | None) -> None:
+    """Find candidate links between our entities and another dataset (RDF file or CSV with a header).
+
+    Every candidate is scored (0 to 1) and explained. Pairs a mapping set in data/mappings/ already
+    accepts or rejects are left out. Review the output, then accept rows with `coopgraph accept`.
+    """
+    from . import link as linking
+    kit = _toolkit(ctx)
+    roles = {}
+    for item in columns:
+        role, sep, col = item.partition("=")
+        if not sep or not role or not col:
+            raise InputError(f"--column {item!r}: write ROLE=COLUMN, e.g. name=org_name")
+        roles[role.strip()] = col.strip()
+    matcher = linking.matcher_for(kit.loaded.union())
+    data = linking.read_other(other, loader=kit.loader, columns=roles, id_prefix=id_prefix, matcher=matcher)
+    threshold = linking.MATCH_THRESHOLD if min_score is None else min_score
+    result = linking.discover(matcher, data, family=family, min_score=threshold,
+                              decided=linking.decided_pairs(kit.project.data_dir), limit=limit)
+    text = linking.render(result, fmt)
+    confident = sum(1 for _r, c in result.rows if c.match)
+    click.echo(f"{len(data.records)} records read from {other}; {len(result.rows)} candidates at or above "
+               f"{threshold} ({confident} at or above the match threshold {linking.MATCH_THRESHOLD})"
+               + (f"; {result.known} already decided in data/mappings/" if result.known else ""), err=True)
+    _emit(text, output)
+
+
+@cli.command()
+@click.argument("candidates", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The mapping set to append to, e.g. data/mappings/partners.sssom.tsv (created if absent: "
+                   "then give --source).")
+@click.option("--row", "rows", multiple=True, type=click.IntRange(1), help="Accept this candidate (1 = the first "
+              "row under the header). Repeatable.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None,
+              help="Accept every candidate at or above this score (default without --row: the match threshold).")
+@click.option("--reviewer", required=True, help="Who reviewed the candidates (recorded as reviewer_label).")
+@click.option("--reviewer-id", default=None, help="The reviewer as a CURIE, e.g. orcid:0000-0002-... (prefix in the set's curie_map).")
+@click.option("--predicate", default=None, type=click.Choice(["skos:exactMatch", "skos:closeMatch", "skos:broadMatch",
+              "skos:narrowMatch", "skos:relatedMatch"]), help="Record this predicate instead of the candidate's.")
+@click.option("--reject", is_flag=True, help="Record the rows as rejected (predicate_modifier Not): no link, "
+              "and `coopgraph link` stops proposing them.")
+@click.option("--source", default=None, metavar="KEY", help="New set only: the source (src:KEY in data/sources.trig) "
+              "whose graph holds the links.")
+@click.option("--identity", is_flag=True, help="New set only: the target names the very same things, so "
+              "skos:exactMatch is also built as schema:sameAs.")
+@click.option("--date", default=None, metavar="YYYY-MM-DD", help="mapping_date of the accepted rows (default: today).")
+@click.pass_context
+@handle_errors
+def accept(ctx: click.Context, candidates: Path, into: Path, rows: tuple[int, ...], min_score: float | None,
+           reviewer: str, reviewer_id: str | None, predicate: str | None, reject: bool, source: str | None,
+           identity: bool, date: str | None) -> None:
+    """Accept reviewed candidates from `coopgraph link` into a mapping set (one atomic append).
+
+    Duplicates and conflicts (a pair already accepted or rejected, two identities for one entity)
+    are refused and nothing is written. Rebuild with `coopgraph build` to get the links in the graph.
+    """
+    from . import link as linking
+    kit = _toolkit(ctx)
+    if rows and min_score is not None:
+        raise InputError("give --row or --min-score, not both")
+    result = linking.accept(kit.project, candidates, into, rows=list(rows) or None, min_score=min_score,
+                            reviewer=reviewer, reviewer_id=reviewer_id, predicate=predicate, reject=reject,
+                            source=source, identity=identity, date=date)
+    verb = "rejected" if reject else "accepted"
+    click.echo(f"{verb} {len(result.rows)} mapping{'s' if len(result.rows) != 1 else ''} into {into}"
+               + (" (new mapping set)" if result.created else ""))
+    for row in result.rows:
+        click.echo(f"  {row['subject_id']} {row['predicate_id']} {row['object_id']}  ({row.get('confidence') or '-'})")
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically (saying so on stderr), or to standard output."""
+    if output:
+        export.write_atomic(output, text)
+        click.echo(f"wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    else:
+        click.echo(text, nl=False)
+
 
 def _iri(text: str) -> str:
     try:
@@ -356,8 +558,15 @@ def _iri(text: str) -> str:
         raise InputError(str(exc)) from None
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM: unwind (so temporary files and staging folders are removed), exit 143."""
+    sys.exit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the coopgraph command."""
+    import signal
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from pyld import jsonld
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib import Dataset, Graph, URIRef
 
-from . import ids
+from . import faults, ids
 from .build import bind_prefixes, graph_names, union_graph
 from .errors import InputError
 from .namespaces import ID, PREFIXES, RDF
@@ -210,6 +209,8 @@ def write_all(files: dict[Path, str | bytes]) -> list[Path]:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, _umask_mode())
+            if len(staged) == 1:
+                faults.point("write_all:staged")
         for tmp, path in staged:
             os.replace(tmp, path)
     finally:
@@ -219,12 +220,18 @@ def write_all(files: dict[Path, str | bytes]) -> list[Path]:
     return [path for _, path in staged]
 
 
+def render_all(ds: Dataset, *, context: dict, loader: LocalDocumentLoader,
+               formats: Iterable[str] = tuple(FORMATS)) -> dict[str, str]:
+    """Every dump of ``ds`` as text, by file name (coopgraph.ttl, ...), in FORMATS order."""
+    return {FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
+
+
 def dump_all(ds, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
              formats: Iterable[str] = tuple(FORMATS)) -> list[Path]:
     """Every dump of ``ds`` (a Dataset or a store) into ``out_dir``, written all or nothing."""
     if isinstance(ds, Dataset):
-        files = {out_dir / FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
-        return write_all(files)
+        texts = render_all(ds, context=context, loader=loader, formats=formats)
+        return write_all({out_dir / name: text for name, text in texts.items()})
     return write_all_chunks(store_dumps(ds, formats, context=context, loader=loader, out_dir=out_dir))
 
 
@@ -305,20 +312,31 @@ def store_dumps(store, formats: Iterable[str], *, context: dict, loader: LocalDo
         yield out_dir / FORMATS[fmt][0], store_dump(store, fmt, context=context, loader=loader)
 
 
-def write_all_chunks(files: Iterable[tuple[Path, Iterable[str]]]) -> list[Path]:
-    """write_all() for texts given in pieces: each goes to a temporary file, then all are renamed."""
+def write_all_chunks(files: Iterable[tuple[Path, Iterable[str | bytes]]], *, then=None) -> list[Path]:
+    """write_all() for texts given in pieces: each goes to a temporary file, then all are renamed.
+
+    ``then(staged)``, given {target: temporary file} once every piece is written, may return more
+    files ({target: text}) made from them; they are staged too, and renamed with the others.
+    """
     staged: list[tuple[str, Path]] = []
+
+    def stage(path: Path, chunks: Iterable[str | bytes]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        staged.append((tmp, path))
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _umask_mode())
+
     try:
         for path, chunks in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, _umask_mode())
+            stage(path, chunks)
+        if then is not None:
+            for path, text in then({path: Path(tmp) for tmp, path in staged}).items():
+                stage(path, [text])
         for tmp, path in staged:
             os.replace(tmp, path)
     finally:

@@ -12,7 +12,9 @@ import unicodedata
 
 from rdflib import URIRef
 
-from .namespaces import ID
+from urllib.parse import urlsplit
+
+from .namespaces import BASE, ID, SRC
 
 #: kind -> prefix used in Turtle/TriG files and in SPARQL examples.
 KINDS: dict[str, str] = {
@@ -94,6 +96,83 @@ def split(iri: str) -> tuple[str, str]:
         raise ValueError(f"{iri} is not a coopgraph entity IRI ({ID}<kind>/<slug>)")
     kind, slug = str(iri)[len(str(ID)):].split("/", 1)
     return kind, slug
+
+
+# ----------------------------------------------------------------------------- sources
+
+def url_slug(url: str, max_length: int = 60) -> str:
+    """A readable key for a web address: host (without www.) and path segments as a slug, leaving
+    out 'index.htm' and 'lang--xx' segments and, while it is longer than ``max_length``, the
+    first path segments: 'https://www.ilo.org/a/b/lang--en/nextRow--30/index.htm' ->
+    'ilo-org-a-b-nextrow-30'."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    segments = [seg for seg in parts.path.split("/")
+                if seg and not re.match(r"^(index\.[a-z]+|lang--[a-z]+)$", seg, re.IGNORECASE)]
+    pieces = [p for p in (slugify(x) for x in [host, *segments, parts.query]) if p]
+    if not pieces:
+        raise ValueError(f"{url!r} has nothing to build a key from")
+    while len("-".join(pieces)) > max_length and len(pieces) > 2:
+        del pieces[1]
+    return "-".join(pieces)[:max_length].strip("-")
+
+
+def source_key(kind: str, url: str, retrieved: _dt.date) -> str:
+    """The key of one retrieval of a listing or feed: '<kind>-<url slug>-<date>'."""
+    key = f"{slugify(kind)}-{url_slug(url)}-{retrieved.isoformat()}"
+    if not SLUG_RE.match(key):
+        raise ValueError(f"bad source key {key!r}")
+    return key
+
+
+def source_iri(key: str) -> URIRef:
+    """The IRI of source ``key``, also the name of the graph of the facts it supports."""
+    if not SLUG_RE.match(key):
+        raise ValueError(f"bad source key {key!r}: use lower-case letters, digits and single hyphens")
+    return URIRef(f"{SRC}{key}")
+
+
+# ----------------------------------------------------------------------------- the dataset
+
+#: Release versions: MAJOR.MINOR.PATCH with an optional pre-release label (semantic versioning).
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*))?$")
+
+
+def check_version(version: str) -> str:
+    """``version`` when it is MAJOR.MINOR.PATCH[-label]; ValueError otherwise."""
+    if not VERSION_RE.match(version):
+        raise ValueError(f"bad version {version!r}: write MAJOR.MINOR.PATCH, e.g. 1.0.0 or 1.1.0-rc.1")
+    return version
+
+
+def version_key(version: str) -> tuple:
+    """Sort key of a version: numbers compared as numbers, a pre-release before its release."""
+    match = VERSION_RE.match(version)
+    if not match:
+        raise ValueError(f"bad version {version!r}")
+    major, minor, patch, label = match.groups()
+    pre = () if label is None else tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in label.split("."))
+    return (int(major), int(minor), int(patch), label is None, pre)
+
+
+def catalog_iri() -> URIRef:
+    """The DCAT catalog that lists the dataset and its releases."""
+    return URIRef(f"{BASE}catalog")
+
+
+def dataset_iri(version: str | None = None) -> URIRef:
+    """The dataset (``BASE/dataset``), or one release of it (``BASE/dataset/<version>``)."""
+    if version is None:
+        return URIRef(f"{BASE}dataset")
+    return URIRef(f"{BASE}dataset/{check_version(version)}")
+
+
+def dataset_part(dataset: URIRef, kind: str, name: str) -> URIRef:
+    """A part of a dataset description (a partition, a distribution, a linkset): a hash IRI."""
+    slug = slugify(name)
+    if not slug or not SLUG_RE.match(kind):
+        raise ValueError(f"bad dataset part {kind!r} {name!r}")
+    return URIRef(f"{dataset}#{kind}-{slug}")
 
 
 def prefixes() -> dict[str, str]:

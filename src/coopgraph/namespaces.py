@@ -10,7 +10,7 @@ constant uses ``https://schema.org/``; we never use it.
 from __future__ import annotations
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
 
 #: Root of every IRI we mint (a w3id.org permanent identifier; see README "IRIs").
 BASE = "https://w3id.org/coopgraph/"
@@ -29,9 +29,16 @@ WD = Namespace("http://www.wikidata.org/entity/")
 GN = Namespace("https://sws.geonames.org/")
 ROR = Namespace("https://ror.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+#: Dataset descriptions (description.py): checksums, media types, file formats.
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+IANA_MEDIA = Namespace("https://www.iana.org/assignments/media-types/")
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
+EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SOURCES_GRAPH = GRAPH["sources"]
+#: The hand-edited part of the dataset description (data/dataset.ttl): title, licence, publisher.
+DATASET_GRAPH = GRAPH["dataset"]
 
 #: Prefixes bound in every serialisation, in this order. Entity prefixes come from ids.KINDS.
 PREFIXES: dict[str, str] = {
@@ -54,6 +61,7 @@ PREFIXES: dict[str, str] = {
 
 __all__ = [
     "BASE", "SDO", "COOP", "ID", "SRC", "GRAPH", "WD", "GN", "ROR", "SD",
-    "ONTOLOGY_GRAPH", "SOURCES_GRAPH", "PREFIXES",
-    "RDF", "RDFS", "OWL", "XSD", "SKOS", "DCTERMS", "PROV", "SH", "VOID", "DCAT",
+    "ONTOLOGY_GRAPH", "SOURCES_GRAPH", "DATASET_GRAPH", "PREFIXES",
+    "RDF", "RDFS", "OWL", "XSD", "SKOS", "DCTERMS", "PROV", "SH", "VOID", "DCAT", "FOAF",
+    "SPDX", "IANA_MEDIA", "W3C_FORMATS", "EU_FILE_TYPE",
 ]

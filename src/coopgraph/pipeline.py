@@ -1,4 +1,4 @@
-"""The build: sources -> graph -> validate -> dumps, written only when the graph conforms."""
+"""The build: sources -> graph -> validate -> dumps and dataset description, written only when the graph conforms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from . import export
+from . import description, export
 from .build import Loaded
 from .errors import CoopgraphError
 from .namespaces import ID, RDF
@@ -123,7 +123,7 @@ def class_counts(graph: Graph) -> dict[str, int]:
 
 
 def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | None = None) -> BuildResult:
-    """Load, validate and write every dump to ``out_dir`` (default dist/).
+    """Load, validate and write every dump and the dataset description to ``out_dir`` (default dist/).
 
     Raises ValidationFailed, before anything is written, when the graph has violations.
     """
@@ -132,7 +132,20 @@ def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | N
     if not report.conforms:
         raise ValidationFailed(report)
     store = kit.store
-    written = export.dump_all(store.ds if isinstance(store, MemoryStore) else store,
-                              out_dir or project.dist_dir, context=kit.context, loader=kit.loader)
+    out = out_dir or project.dist_dir
+    if isinstance(store, MemoryStore):
+        ds = store.ds
+        texts: dict[str, str] = export.render_all(ds, context=kit.context, loader=kit.loader)
+        texts.update(description.render(ds, texts))
+        written = export.write_all({out / name: text for name, text in texts.items()})
+    else:
+        # Dumps stream from the store into temporary files; the description is made from their
+        # bytes (sizes, checksums) and the graph; then every file is renamed into place at once.
+        def describe(staged: dict) -> dict:
+            dumps = {path.name: tmp.read_bytes() for path, tmp in staged.items()}
+            return {out / name: text for name, text in description.render(kit.loaded.dataset, dumps).items()}
+        written = export.write_all_chunks(
+            export.store_dumps(store, export.FORMATS, context=kit.context, loader=kit.loader, out_dir=out),
+            then=describe)
     return BuildResult(report=report, counts=store_class_counts(store), triples=len(store),
                        graphs=len(store.graph_names()), written=written)

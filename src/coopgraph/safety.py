@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import rdflib.plugins.sparql
 from pyld import jsonld
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue

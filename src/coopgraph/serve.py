@@ -92,10 +92,12 @@ class BodyLimit:
         self.app = app
         self.max_body = max_body
 
-    def _too_large(self) -> PlainTextResponse:
-        return PlainTextResponse(f"request body too large: this server accepts at most {self.max_body:,} bytes "
-                                 "(send a shorter query, or use GET)\n", status_code=413,
-                                 headers={"Connection": "close"})
+    def _too_large(self, scope) -> Response:
+        message = (f"request body too large: this server accepts at most {self.max_body:,} bytes "
+                   "(send a shorter query, or use GET)")
+        if scope.get("path", "").startswith("/reconcile"):  # JSON clients (OpenRefine) get a JSON error
+            return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
+        return PlainTextResponse(message + "\n", status_code=413, headers={"Connection": "close"})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -107,7 +109,7 @@ class BodyLimit:
                 except ValueError:
                     declared = 0
                 if declared > self.max_body:
-                    return await self._too_large()(scope, receive, send)
+                    return await self._too_large(scope)(scope, receive, send)
         received = 0
         started = False
 
@@ -131,7 +133,7 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await self._too_large()(scope, receive, send)
+            await self._too_large(scope)(scope, receive, send)
 
 
 # ----------------------------------------------------------------------------- the server state
@@ -633,8 +635,14 @@ async def not_found(request: Request, exc) -> Response:
 def create_app(toolkit: Toolkit, *, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
                max_rows: int = DEFAULT_MAX_ROWS, max_body: int = DEFAULT_MAX_BODY,
                workers: int = DEFAULT_WORKERS, worker_memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
-               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """The ASGI app serving ``toolkit``'s dataset; ``extra_routes`` are mounted before ours."""
+               extra_routes: Sequence[BaseRoute] = (), reconcile: bool = True) -> Starlette:
+    """The ASGI app serving ``toolkit``'s dataset; ``extra_routes`` are mounted before ours.
+
+    With ``reconcile`` (the default) the OpenRefine reconciliation service is mounted at /reconcile.
+    """
+    if reconcile:
+        from . import reconcile as reconciliation
+        extra_routes = [*extra_routes, *reconciliation.routes(reconciliation.Service.from_graph(toolkit.loaded.union()))]
     settings = Settings(base_url=base_url, timeout=timeout, max_rows=max_rows, max_body=max_body,
                         workers=workers, worker_memory_mb=worker_memory_mb)
     server = Server(toolkit, settings)

@@ -407,8 +407,36 @@ def fingerprint(paths: Iterable[Path]) -> str:
 
 
 def source_paths(project: "Project") -> tuple[list[Path], list[Path]]:
-    """(ontology/*.ttl, data/*.trig) of a project, sorted."""
-    return sorted(project.ontology_dir.glob("*.ttl")), sorted(project.data_dir.glob("*.trig"))
+    """(ontology/*.ttl, data/**/*.trig) of a project, in build.load's order."""
+    from .build import data_trig_files
+    return sorted(project.ontology_dir.glob("*.ttl")), data_trig_files(project)
+
+
+def all_source_paths(project: "Project") -> list[Path]:
+    """Every file the dataset is built from (for the on-disk store's fingerprint)."""
+    from . import mappings
+    from .build import DATASET_FILE
+    ontology, data = source_paths(project)
+    extra = [project.data_dir / DATASET_FILE] if (project.data_dir / DATASET_FILE).is_file() else []
+    return ontology + extra + data + list(mappings.mapping_files(project.data_dir))
+
+
+class _GraphAdder:
+    """What build's mapping code needs of a Dataset (``ds.graph(name).add(triple)``), on Oxigraph."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def graph(self, name):
+        import pyoxigraph as ox
+        target = ox.NamedNode(str(name))
+        store = self.store
+
+        class _Graph:
+            def add(self, triple):
+                s, p, o = (rdflib_to_ox(t) for t in triple)
+                store.add(ox.Quad(s, p, o, target))
+        return _Graph()
 
 
 def _syntax_error(label: str, exc: SyntaxError) -> InputError:
@@ -420,8 +448,8 @@ def _syntax_error(label: str, exc: SyntaxError) -> InputError:
 def load_into(target: OxigraphStore, project: "Project", files: "SourceFiles") -> None:
     """Parse ontology/*.ttl and data/*.trig into ``target`` with the checks of build.load."""
     import pyoxigraph as ox
-    from .build import _check_graph_names_in, check_loaded_statement
-    from .namespaces import ONTOLOGY_GRAPH
+    from .build import DATASET_FILE, _check_graph_names_in, check_loaded_statement
+    from .namespaces import DATASET_GRAPH, ONTOLOGY_GRAPH
     ontology_files, data_files = source_paths(project)
     if not data_files:
         raise InputError(f"{project.relative(project.data_dir)}: no *.trig files to build from")
@@ -434,6 +462,17 @@ def load_into(target: OxigraphStore, project: "Project", files: "SourceFiles") -
         except SyntaxError as exc:
             raise _syntax_error(rel, exc) from exc
         files.add(rel, path, {str(ONTOLOGY_GRAPH)})
+    metadata = project.data_dir / DATASET_FILE
+    if metadata.is_file():
+        rel = project.relative(metadata)
+        try:
+            store.bulk_load(path=str(metadata), format=ox.RdfFormat.TURTLE, base_iri=metadata.resolve().as_uri(),
+                            to_graph=ox.NamedNode(str(DATASET_GRAPH)))
+        except SyntaxError as exc:
+            raise _syntax_error(rel, exc) from exc
+        if store.query(f"ASK {{ GRAPH <{DATASET_GRAPH}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"):
+            raise InputError(f"{rel}: blank node: give every node an IRI so dumps stay byte-stable")
+        files.add(rel, metadata, {str(DATASET_GRAPH)})
     for path in data_files:
         rel = project.relative(path)
         before = {n.value for n in store.named_graphs()}
@@ -448,13 +487,34 @@ def load_into(target: OxigraphStore, project: "Project", files: "SourceFiles") -
             check_loaded_statement(files, rel, ox_to_rdflib(stray.subject), None, None, None)
         blank = next(iter(store.query(
             "SELECT ?g ?s WHERE { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
-            f"FILTER(?g != <{ONTOLOGY_GRAPH}>) }} LIMIT 1")), None)
+            f"FILTER(?g != <{ONTOLOGY_GRAPH}> && ?g != <{DATASET_GRAPH}>) }} LIMIT 1")), None)
         if blank is not None:
             check_loaded_statement(files, rel, None, None, None, ox_to_rdflib(blank["g"]), blank_node=True)
         # A graph is checked in the first file (in name order) that has it, as build.load does.
         files.graphs[rel] = {n.value for n in store.named_graphs()} - before
-    target.finish_load()
     _check_graph_names_in(_declared_sources(target), files)
+    _add_mappings(target, files, project)
+    target.finish_load()
+
+
+def _add_mappings(target: OxigraphStore, files: "SourceFiles", project: "Project") -> None:
+    """data/mappings/*.sssom.tsv into the store, with build._add_mappings' checks."""
+    from rdflib import URIRef
+
+    from . import mappings
+    from .namespaces import RDF
+    paths = mappings.mapping_files(project.data_dir)
+    if not paths:
+        return
+    entities = {URIRef(row["s"].value) for row in target.ox.query(
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s <{RDF.type}> ?t }} FILTER(isIRI(?s)) }}")}
+    sources = {URIRef(s) for s in _declared_sources(target)}
+    adder = _GraphAdder(target.ox)
+    for path in paths:
+        rel = project.relative(path)
+        mset = mappings.read(path, label=rel)
+        mappings.add_to_dataset(adder, mset, entities, sources)
+        files.add(rel, path, {str(m.provider) for m in mset.links()})
 
 
 def _declared_sources(target: OxigraphStore) -> set[str]:
@@ -477,13 +537,12 @@ def open_store(project: "Project", kind: str = DEFAULT_STORE, path: Path | None 
     if kind == "memory":
         loaded = load(project)
         return MemoryStore(loaded.dataset, loaded.files)
-    ontology_files, data_files = source_paths(project)
     if path is None:
         target = OxigraphStore.in_memory()
         target.files = SourceFiles(project)
         load_into(target, project, target.files)
         return target
-    return _open_disk_store(project, Path(path), ontology_files + data_files)
+    return _open_disk_store(project, Path(path), all_source_paths(project))
 
 
 def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> OxigraphStore:

@@ -178,17 +178,18 @@ def report_from_graph(report_graph: Graph, nm, files: SourceFiles | None = None)
         severity = SEVERITIES.get(report_graph.value(node, SH.resultSeverity), "Violation")
         shape = report_graph.value(node, SH.sourceShape)
         results.append(Result(
-            focus=_show(focus, nm), path=_show(path, nm) if isinstance(path, URIRef) else "",
+            focus=show_term(focus, nm), path=show_term(path, nm) if isinstance(path, URIRef) else "",
             message=messages[0] if messages else "does not conform",
-            severity=severity, value=_show(value, nm) if value is not None else None,
-            shape=_show(shape, nm) if isinstance(shape, URIRef) else None,
+            severity=severity, value=show_term(value, nm) if value is not None else None,
+            shape=show_term(shape, nm) if isinstance(shape, URIRef) else None,
             location=files.locate(focus, value) if files is not None else None))
     results.sort(key=lambda r: (["Violation", "Warning", "Info"].index(r.severity), r.focus, r.path, r.message,
                                 r.value or "", r.shape or "", r.location or ""))
     return Report(results=list(dict.fromkeys(results)), graph=report_graph)
 
 
-def _show(term: Node | None, nm) -> str:
+def show_term(term: Node | None, nm, limit: int | None = None) -> str:
+    """A term as a person reads it: a prefixed name, or a literal in Turtle (cut at ``limit``)."""
     if term is None:
         return ""
     if isinstance(term, URIRef):
@@ -197,5 +198,6 @@ def _show(term: Node | None, nm) -> str:
         except Exception:
             return f"<{term}>"
     if isinstance(term, Literal):
-        return term.n3(nm)
+        text = term.n3(nm)
+        return text if limit is None or len(text) <= limit else text[:limit - 3] + "...\""
     return str(term)
