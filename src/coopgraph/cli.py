@@ -216,7 +216,8 @@ def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: t
         result = remote.query(_endpoint(remote_options), text, union_graph=remote_options["union_graph"])
     else:
         store = kit.store
-        result = store.query(text)
+        # Oxigraph's answer is formatted as it comes (no rdflib terms); the memory store's is rdflib's.
+        result = store.query_native(text) if hasattr(store, "query_native") else store.query(text)
     from .build import bind_prefixes
     from rdflib import Graph
     names = Graph()
