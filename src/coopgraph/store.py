@@ -311,6 +311,8 @@ class OxigraphStore(GraphStore):
         self._names = None
         self._len = None
         self._dataset = None
+        self.reused = False  # an on-disk store opened as it was (its sources unchanged)
+        self.parsed_files = 0  # source files parsed into an on-disk store when it was (re)built
 
     # -- loading
 
@@ -650,7 +652,9 @@ def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> Oxi
                 store = ox.Store.read_only(str(path))
             except OSError as exc:
                 raise InputError(f"{path}: cannot open the Oxigraph store: {exc}") from exc
-            return OxigraphStore(store, files, path=path, read_only=True)
+            opened = OxigraphStore(store, files, path=path, read_only=True)
+            opened.reused = True
+            return opened
     elif path.exists() and any(path.iterdir()):
         raise InputError(f"{path}: exists and is not a coopgraph store (no {MARKER}); "
                          "give an empty or new folder to --store-path")
@@ -677,4 +681,99 @@ def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> Oxi
         shutil.rmtree(staging, ignore_errors=True)
         raise
     store = ox.Store.read_only(str(path))
-    return OxigraphStore(store, files, path=path, read_only=True)
+    built = OxigraphStore(store, files, path=path, read_only=True)
+    built.parsed_files = len(sources)
+    return built
+
+
+# ----------------------------------------------------------------------------- rdflib views of a store
+
+def _view_class():
+    """rdflib's Store API over one graph of a pyoxigraph Store (read-only), made on first use."""
+    from rdflib import Literal
+    from rdflib.plugins.stores.memory import SimpleMemory
+
+    class OxigraphView(SimpleMemory):
+        """Pattern lookups (``graph.objects``, ``value``, ``in``...) answered by Oxigraph, one
+        pattern at a time: what pages, embed blocks and framing need of one entity, without
+        copying the graph into rdflib. Prefix bindings are kept here, as in rdflib's memory store."""
+
+        def __init__(self, ox_store, graph):
+            super().__init__()
+            self.ox = ox_store
+            self.target = graph
+
+        def triples(self, triple_pattern, context=None):
+            s, p, o = triple_pattern
+            if isinstance(s, Literal) or (p is not None and not hasattr(p, "n3")) or isinstance(p, Literal):
+                return
+            try:
+                terms = [None if t is None else rdflib_to_ox(t) for t in (s, p, o)]
+            except (TypeError, ValueError):
+                return
+            for quad in self.ox.quads_for_pattern(*terms, self.target):
+                triple = (s if s is not None else ox_to_rdflib(quad.subject),
+                          p if p is not None else ox_to_rdflib(quad.predicate),
+                          o if o is not None else ox_to_rdflib(quad.object))
+                yield triple, iter(())
+
+        def __len__(self, context=None) -> int:
+            import pyoxigraph as ox
+            if isinstance(self.target, ox.DefaultGraph):
+                text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+            else:
+                text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.target.value}> {{ ?s ?p ?o }} }}"
+            return int(next(iter(self.ox.query(text)))["n"].value)
+
+        def add(self, triple, context=None, quoted=False):
+            raise TypeError("this graph is a read-only view of the Oxigraph store")
+
+        def remove(self, triple, context=None):
+            raise TypeError("this graph is a read-only view of the Oxigraph store")
+
+    return OxigraphView
+
+
+_VIEW = None
+
+
+def store_graph(store: "OxigraphStore", name=None) -> "Graph":
+    """An rdflib Graph whose lookups go to ``store``: the union (default) or the named graph ``name``."""
+    import pyoxigraph as ox
+    from rdflib import Graph, URIRef
+
+    from .build import bind_prefixes
+    global _VIEW
+    if _VIEW is None:
+        _VIEW = _view_class()
+    target = ox.DefaultGraph() if name is None else ox.NamedNode(str(name))
+    graph = Graph(store=_VIEW(store.ox, target), identifier=URIRef(str(name)) if name is not None else None)
+    bind_prefixes(graph)
+    return graph
+
+
+class StoreDataset:
+    """What pages read of a Dataset (``graph(name)``, ``graphs(triple)``), answered by the store."""
+
+    def __init__(self, store: "OxigraphStore"):
+        self.store = store
+        self._graphs: dict = {}
+
+    def graph(self, name) -> "Graph":
+        key = str(name)
+        if key not in self._graphs:
+            self._graphs[key] = store_graph(self.store, name)
+        return self._graphs[key]
+
+    def graphs(self, triple=None) -> Iterator["Graph"]:
+        """The named graphs holding ``triple`` (every named graph without one)."""
+        import pyoxigraph as ox
+        if triple is None:
+            for name in self.store.graph_names():
+                yield self.graph(name)
+            return
+        terms = [None if t is None else rdflib_to_ox(t) for t in triple]
+        names = {q.graph_name.value for q in self.store.ox.quads_for_pattern(*terms)
+                 if not isinstance(q.graph_name, ox.DefaultGraph)}
+        for name in sorted(names):
+            yield self.graph(name)
