@@ -241,3 +241,80 @@ def test_the_description_is_byte_stable(tmp_path, project):
     for name in description.DESCRIPTION_FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert {p.name for p in first.written} == {p.name for p in second.written}
+
+
+# ----------------------------------------------------------------------------- statistics on the store
+
+def _same_statistics(store_stats, rdflib_stats):
+    for name in description.Statistics.__dataclass_fields__:
+        assert getattr(store_stats, name) == getattr(rdflib_stats, name), name
+
+
+def test_store_statistics_equal_the_rdflib_ones_on_the_real_data(toolkit):
+    from coopgraph.build import union_graph
+    store = toolkit.store
+    assert store.kind == "oxigraph"
+    _same_statistics(description.store_statistics(store), description.statistics(union_graph(toolkit.loaded.dataset)))
+    dumps = {"coopgraph.nt": b"<a> <b> <c> .\n", "coopgraph.ttl": b"@prefix x: <y> .\n"}
+    for version in (None, "1.0.0"):
+        assert description.render(store, dumps, version=version, issued="2026-01-01") == description.render(
+            toolkit.loaded.dataset, dumps, version=version, issued="2026-01-01")
+
+
+def test_store_statistics_equal_the_rdflib_ones_on_a_small_awkward_graph():
+    """Blank nodes, literals, a triple in two graphs, links to known and unknown datasets, items'
+    dates, topics, countries: every branch of statistics(), on both engines."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Dataset
+
+    from coopgraph.build import union_graph
+    from coopgraph.namespaces import COOP, DATASET_GRAPH, DCTERMS, OWL, SKOS, SRC
+    from coopgraph.store import OxigraphStore, rdflib_to_ox
+    item, item2, topic, country = ID["item/a"], ID["item/b"], ID["topic/t"], ID["place/c"]
+    blank = BNode("b1")
+    g1, g2 = SRC["one"], SRC["two"]
+    facts = [
+        (g1, (item, RDF.type, SDO.NewsArticle)), (g2, (item, RDF.type, SDO.NewsArticle)),
+        (g1, (item, SDO.datePublished, Literal("2022-05-01", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date")))),
+        (g1, (item2, SDO.datePublished, Literal("2021-01-31", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date")))),
+        (g1, (URIRef("https://example.org/not-item"), SDO.datePublished, Literal("1999-01-01"))),
+        (g1, (item, SDO.inLanguage, Literal("en"))), (g1, (item2, SDO.inLanguage, Literal("fr"))),
+        (g1, (item, SDO.inLanguage, URIRef("http://id.loc.gov/vocabulary/iso639-1/de"))),
+        (g1, (item, SDO.about, topic)), (g1, (topic, RDF.type, SKOS.Concept)),
+        (g1, (topic, SKOS.prefLabel, Literal("Topic \"t\"\twith\nnewline", lang="en"))),
+        (g1, (item, SDO.about, ID["topic/no-concept"])),
+        (g2, (country, RDF.type, SDO.Country)), (g2, (country, SDO.name, Literal("Ünïcode", lang="de"))),
+        (g2, (country, SDO.name, Literal("Country", lang="en"))),
+        (g2, (country, SDO.sameAs, WD["Q1"])), (g2, (country, OWL.sameAs, GN["123"])),
+        (g2, (item, SKOS.exactMatch, URIRef("https://www.example.org/thing"))),
+        (g2, (item, SKOS.closeMatch, URIRef("urn:isbn:123"))), (g2, (item, SDO.sameAs, ROR["0abc"])),
+        (g2, (URIRef("https://elsewhere.org/x"), SDO.sameAs, WD["Q2"])),
+        (g2, (blank, RDF.type, Literal("not a class"))), (g2, (blank, SDO.name, Literal("1", datatype=URIRef(
+            "http://www.w3.org/2001/XMLSchema#integer")))),
+        (g2, (item, DCTERMS.subject, blank)), (g2, (URIRef("https://other.org/vocab#T"), RDF.type, SDO.Thing)),
+        (g1, (g1, RDF.type, COOP.Source)), (g1, (g1, SDO.url, URIRef("https://example.org/source"))),
+        (DATASET_GRAPH, (ids.dataset_iri(), DCTERMS.title, Literal("A title", lang="en"))),
+    ]
+    ds = Dataset(default_union=True)
+    store = OxigraphStore.in_memory()
+    for graph, triple in facts:
+        ds.graph(graph).add(triple)
+        store.ox.add(ox.Quad(*(rdflib_to_ox(t) for t in triple), ox.NamedNode(str(graph))))
+    store.finish_load()
+    _same_statistics(description.store_statistics(store), description.statistics(union_graph(ds)))
+    dumps = {"coopgraph.nt": b"\n"}
+    assert description.render(store, dumps) == description.render(ds, dumps)
+
+
+def test_store_statistics_equal_the_rdflib_ones_on_generated_data(tmp_path):
+    from conftest import benchmark_module
+
+    from coopgraph.build import union_graph
+    from coopgraph.project import Project
+    generate = benchmark_module("generate")
+    writer, _ = generate.generate(3000, seed=3)
+    generate.write_project(tmp_path, writer.trig())
+    kit = Toolkit(Project(tmp_path))
+    _same_statistics(description.store_statistics(kit.store), description.statistics(union_graph(kit.loaded.dataset)))
+    dumps = {"coopgraph.ttl": b"x"}
+    assert description.render(kit.store, dumps) == description.render(kit.loaded.dataset, dumps)

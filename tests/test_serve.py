@@ -511,3 +511,38 @@ def test_status_and_context(http):
     assert status["max_rows"] == conftest.SERVE_MAX_ROWS and status["pool"]["workers"] == 2
     context = http.get("context.jsonld").json()
     assert "@context" in context
+
+
+# ----------------------------------------------------------------------------- the served store
+
+def test_serve_builds_the_on_disk_store_once_then_reuses_it_and_answers_as_rdflib(served_project, tmp_path):
+    """The workers open the server's Oxigraph store read-only: the first start builds it (parsing
+    the sources), the second reuses it (nothing parsed); `--store memory` answers the same rows."""
+    from serving import ServerProcess
+    store = tmp_path / "store"
+    query = ("SELECT ?s ?name WHERE { ?s a <http://schema.org/Person> ; <http://schema.org/name> ?name } "
+             "ORDER BY ?s ?name")
+    answers, infos = [], []
+    for n, options in enumerate((("--store-path", str(store)), ("--store-path", str(store)),
+                                 ("--store", "memory"))):
+        proc = ServerProcess(served_project.root, tmp_path / f"serve-{n}.log", "--workers", "1", *options).start()
+        try:
+            infos.append(proc.status()["store"])
+            response = httpx.get(f"{proc.url}sparql", params={"query": query},
+                                 headers={"Accept": "text/csv"})
+            assert response.status_code == 200, response.text
+            answers.append(response.text)
+            # entity pages and their documents come from the store too
+            doc = httpx.get(f"{proc.url}doc/person/vic-van-vuuren", headers={"Accept": "text/turtle"})
+            assert doc.status_code == 200 and "Vic Van Vuuren" in doc.text
+            if n < 2:
+                assert f"store {store}" in proc.log()
+        finally:
+            proc.stop()
+    built, reused, memory = infos
+    assert built["kind"] == "oxigraph" and built["path"] == str(store)
+    assert built["reused"] is False and built["parsed_files"] > 0
+    assert reused["reused"] is True and reused["parsed_files"] == 0
+    assert memory["kind"] == "memory"
+    assert "Vic Van Vuuren" in answers[0]
+    assert answers[0] == answers[1] == answers[2]

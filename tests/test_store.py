@@ -59,6 +59,59 @@ def test_every_named_query_gives_the_same_output_on_both_stores(project, stores)
         assert outputs["memory"] == outputs["oxigraph"], query.name
 
 
+def test_oxigraph_answers_formatted_directly_are_the_bytes_of_the_rdflib_path(project, stores):
+    """queries.format_result on Oxigraph's own answer (no rdflib terms) = on the rdflib Result, for
+    every named query and format (the rdflib Result's bytes = the memory store's: the test above)."""
+    store = stores["oxigraph"]
+    for query in named_queries(project):
+        text = query.bind(example_values(query))
+        for fmt in queries.FORMATS:
+            native = store.query_native(text)
+            assert native.kind == "SELECT" and hasattr(native, "solutions")
+            fast = queries.format_result(native, fmt, namespace_manager=store.namespace_manager)
+            slow = queries.format_result(store.query(text), fmt, namespace_manager=store.namespace_manager)
+            assert fast == slow, (query.name, fmt)  # and slow == the memory store's: the test above
+            if fmt == "tsv":
+                assert fast.count("\n") >= 2, (query.name, "no rows to compare")
+
+
+AWKWARD = r"""PREFIX ex: <https://example.org/> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX schema: <http://schema.org/>
+INSERT DATA { GRAPH <https://w3id.org/coopgraph/source/awkward> {
+  ex:a schema:name "plain", "en text"@en, "EN-GB text"@en-GB, "with \"quotes\" and 'single'",
+      "tab\there", "new\nline", "cr\rreturn", "back\\slash", "triple \"\"\" quote\nand newline",
+      "ends with quote\"", "ünïcødé ✓ 中文 😀", "", "  spaces  ", "a,b;c", 42, "007"^^xsd:integer,
+      1.50, 1.0e3, true, "2022-05-01"^^xsd:date, "x"^^ex:custom, "comma, \"and\" newline\n"@fr ;
+    schema:knows _:b1, ex:b, <https://w3id.org/coopgraph/id/person/someone> .
+  _:b1 schema:name "a blank node" .
+  ex:b schema:name "b" .
+} }"""
+
+
+def test_native_formatting_on_awkward_literals_matches_the_rdflib_path():
+    """Language tags, datatypes, quotes, tabs, newlines, unicode, blank nodes, unbound values."""
+    store = OxigraphStore.in_memory()
+    store.ox.update(AWKWARD)
+    store.finish_load()
+    texts = [
+        "PREFIX schema: <http://schema.org/> SELECT ?s ?name WHERE { ?s schema:name ?name } ORDER BY ?s ?name",
+        "PREFIX schema: <http://schema.org/> SELECT ?s ?k ?n WHERE { ?s schema:knows ?k OPTIONAL { ?k schema:name ?n } } ORDER BY ?k",
+        "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o",
+        "PREFIX schema: <http://schema.org/> SELECT ?nothing WHERE { ?s schema:none ?nothing }",
+    ]
+    nm = store.namespace_manager
+    seen_bnode = False
+    for text in texts:
+        for fmt in queries.FORMATS:
+            fast = queries.format_result(store.query_native(text, check=False), fmt, namespace_manager=nm)
+            slow = queries.format_result(store.query(text, check=False), fmt, namespace_manager=nm)
+            assert fast == slow, (text, fmt)
+            seen_bnode |= "_:" in fast or '"bnode"' in fast
+    assert seen_bnode
+    tsv = queries.format_result(store.query_native(texts[0], check=False), "tsv")
+    assert '"""' in tsv and "@en-gb" in tsv.lower() and "😀" in tsv and "\\t" in tsv
+
+
 @pytest.mark.parametrize("fmt", list(export.FORMATS))
 def test_every_dump_is_byte_identical_on_both_stores(toolkit, stores, fmt):
     memory = "".join(export.store_dump(stores["memory"], fmt, context=toolkit.context, loader=toolkit.loader))

@@ -216,7 +216,8 @@ def query(ctx: click.Context, name: str | None, list_: bool, fmt: str, params: t
         result = remote.query(_endpoint(remote_options), text, union_graph=remote_options["union_graph"])
     else:
         store = kit.store
-        result = store.query(text)
+        # Oxigraph's answer is formatted as it comes (no rdflib terms); the memory store's is rdflib's.
+        result = store.query_native(text) if hasattr(store, "query_native") else store.query(text)
     from .build import bind_prefixes
     from rdflib import Graph
     names = Graph()
@@ -434,19 +435,32 @@ def diff_cmd(ctx: click.Context, old: Path, new: Path, patch_file: Path | None, 
                    "(default: the address each request came to).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
+@click.option("--store", "store_kind", type=click.Choice(STORES), default=None,
+              help="As `coopgraph --store` (given here, it wins): oxigraph (default) serves from an on-disk "
+                   "store the query workers open read-only; memory: rdflib, each worker parses the data.")
+@click.option("--store-path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="As `coopgraph --store-path`: the on-disk Oxigraph store to serve (built if missing or "
+                   "stale, reused otherwise). Default: .coopgraph-cache/store in the project.")
 @click.pass_context
 @handle_errors
 def serve(ctx: click.Context, host: str, port: int, timeout: float, max_rows: int, max_body: int, workers: int,
-          base_url: str | None, log_level: str) -> None:
+          base_url: str | None, log_level: str, store_kind: str | None, store_path: Path | None) -> None:
     """Serve the graph: a read-only SPARQL endpoint, entity pages and dumps, from one process.
 
     /sparql is the SPARQL 1.1 endpoint; /id/... IRIs answer 303 to their document; / is the home
-    page with a query form. Stop with Ctrl-C.
+    page with a query form. The graph is served from an on-disk Oxigraph store (--store-path, or
+    .coopgraph-cache/store in the project), built on the first start and reused while the sources
+    are unchanged. Stop with Ctrl-C.
     """
-    from .serve import run
+    from .serve import run, serve_toolkit
     if base_url and not base_url.startswith(("http://", "https://")):
         raise InputError(f"--base-url {base_url}: give an absolute http(s) URL")
-    run(_toolkit(ctx), host=host, port=port, base_url=base_url, timeout=timeout, max_rows=max_rows,
+    kit = _toolkit(ctx)
+    if store_kind is not None:
+        kit.store_kind = store_kind
+    if store_path is not None:
+        kit.store_path = store_path
+    run(serve_toolkit(kit), host=host, port=port, base_url=base_url, timeout=timeout, max_rows=max_rows,
         max_body=max_body, workers=workers, log_level=log_level)
 
 @cli.command()

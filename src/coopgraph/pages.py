@@ -83,12 +83,17 @@ def _article(word: str) -> str:
 class Site:
     """The loaded dataset as pages: labels, links, entity/source/vocabulary views and documents."""
 
-    def __init__(self, dataset: Dataset, union: Graph, context: dict, loader: LocalDocumentLoader):
+    def __init__(self, dataset: Dataset, union: Graph, context: dict, loader: LocalDocumentLoader, *,
+                 graphs: list[URIRef] | None = None, store=None):
+        """``dataset`` and ``union`` are read by pattern lookups only, so they may be views of a
+        store (coopgraph.store.StoreDataset, store_graph); ``graphs`` are then the store's named
+        graphs, and ``store`` answers the entity documents (``store.describe``)."""
         self.dataset = dataset
         self.union = union
         self.context = context
         self.loader = loader
-        self.graphs = export.graph_names(dataset)
+        self.store = store
+        self.graphs = list(graphs) if graphs is not None else export.graph_names(dataset)
         self._source_names = {s: self.label(s) for s in self.graphs}
 
     # ------------------------------------------------------------------ words and links
@@ -197,6 +202,8 @@ class Site:
         """The RDF document of an entity: its facts and those of the entities it links to."""
         if not self.exists(iri):
             raise InputError(f"no entity <{iri}> in the graph")
+        if self.store is not None:
+            return self.store.describe(iri, DOC_DEPTH)
         return export.describe(self.union, iri, DOC_DEPTH)
 
     def entity_jsonld(self, iri: URIRef) -> dict:

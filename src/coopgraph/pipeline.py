@@ -140,10 +140,11 @@ def build(project: Project, out_dir: Path | None = None, *, toolkit: Toolkit | N
         written = export.write_all({out / name: text for name, text in texts.items()})
     else:
         # Dumps stream from the store into temporary files; the description is made from their
-        # bytes (sizes, checksums) and the graph; then every file is renamed into place at once.
+        # bytes (sizes, checksums) and statistics computed by SPARQL on the store (no rdflib copy
+        # of the graph); then every file is renamed into place at once.
         def describe(staged: dict) -> dict:
             dumps = {path.name: tmp.read_bytes() for path, tmp in staged.items()}
-            return {out / name: text for name, text in description.render(kit.loaded.dataset, dumps).items()}
+            return {out / name: text for name, text in description.render(store, dumps).items()}
         written = export.write_all_chunks(
             export.store_dumps(store, export.FORMATS, context=kit.context, loader=kit.loader, out_dir=out),
             then=describe)

@@ -1,14 +1,15 @@
 """Killable SPARQL workers: each query runs in a worker process that is killed and replaced on timeout.
 
-rdflib's ``Graph.query`` has no timeout and holds the GIL, so a runaway query in the server process
-would freeze it. Here a small pool of worker processes each load the dataset once (from its
-N-Quads, sent at start); a query is checked (:func:`coopgraph.safety.check_query`), evaluated,
+Neither Oxigraph (oxigraph #1926) nor rdflib's ``Graph.query`` has a timeout, so a runaway query
+in the server process would freeze it. Here a small pool of worker processes each open the
+server's on-disk Oxigraph store read-only (nothing is parsed; with ``--store memory`` they parse
+the dataset's N-Quads, sent at start); a query is checked (:func:`coopgraph.safety.check_query`), evaluated,
 capped at ``max_rows`` and serialised inside a worker, and the server only waits for the bytes.
 When the answer does not come within the timeout the worker is killed (SIGKILL) and a fresh one is
 started in the background while the others keep answering.
 
 Workers are started through the ``forkserver`` method with this module preloaded, so a replacement
-costs a fork and a parse of the data, not a new interpreter.
+costs a fork and opening the store, not a new interpreter.
 """
 
 from __future__ import annotations
@@ -67,13 +68,15 @@ class Answer:
 
 @dataclass(frozen=True)
 class Payload:
-    """What a worker needs to load: the data as N-Quads, the ontology folder, the caps."""
+    """What a worker needs: the on-disk Oxigraph store to open read-only (or, for the rdflib store,
+    the data as N-Quads to parse), the ontology folder, the caps."""
 
     nquads: str
     ontology_dir: str
     context: dict
     max_rows: int
     memory_mb: int = 0
+    store_path: str = ""
 
 
 # ----------------------------------------------------------------------------- inside a worker
@@ -83,9 +86,20 @@ class Engine:
 
     def __init__(self, payload: Payload):
         from pathlib import Path
-        self.dataset = new_dataset()
-        self.dataset.parse(data=payload.nquads, format="nquads")
-        self.allowed = [str(g) for g in _graph_names(self.dataset)]
+        self.store = None
+        self.dataset = None
+        if payload.store_path:
+            # The server's on-disk Oxigraph store, opened read-only: nothing is parsed.
+            import pyoxigraph as ox
+
+            from .store import OxigraphStore
+            path = Path(payload.store_path)
+            self.store = OxigraphStore(ox.Store.read_only(str(path)), path=path, read_only=True)
+            self.allowed = self.store.allowed_graphs()
+        else:
+            self.dataset = new_dataset()
+            self.dataset.parse(data=payload.nquads, format="nquads")
+            self.allowed = [str(g) for g in _graph_names(self.dataset)]
         self.context = payload.context
         self.loader = default_loader(Path(payload.ontology_dir))
         self.max_rows = payload.max_rows
@@ -120,7 +134,10 @@ class Engine:
             return Answer(500, message=f"SPARQL evaluation failed: {type(exc).__name__}: {exc}")
 
     def _run(self, job: Job) -> Answer:
-        if job.default_graphs or job.named_graphs:
+        if self.store is not None:
+            query = self._checked(job.query)
+            _protocol_graphs_allowed(job, self.allowed)
+        elif job.default_graphs or job.named_graphs:
             query = check_query(job.query, self.allowed)
             _protocol_dataset(query, job, self.allowed)
         else:
@@ -138,7 +155,19 @@ class Engine:
             asked = f"format={', '.join(job.formats)}" if any(job.formats) else f"Accept: {job.accept}"
             return Answer(406, kind=kind, message=f"{kind} results cannot be given as {asked}; "
                                                   f"available: {names}")
-        result = self.dataset.query(query)
+        if self.store is not None:
+            from .store import RowCapExceeded
+            try:
+                # the store's checked path (the query was checked above and is passed as such)
+                native = self.store.query_native(
+                    job.query, checked=query,
+                    default_graph=list(job.default_graphs) if job.default_graphs else None,
+                    named_graphs=list(job.named_graphs) if job.named_graphs else None)
+                result = native.to_result(self.max_rows)
+            except RowCapExceeded:
+                return self._over_cap(kind, "triples" if kind in ("CONSTRUCT", "DESCRIBE") else "rows")
+        else:
+            result = self.dataset.query(query)
         if kind in ("CONSTRUCT", "DESCRIBE"):
             return self._graph(result.graph, kind, chosen)
         if kind == "ASK":
@@ -229,6 +258,14 @@ def serialize_graph(graph: Graph, chosen: neg.Representation, context: dict, loa
 def _graph_names(ds: Dataset) -> list[URIRef]:
     from .build import graph_names
     return graph_names(ds)
+
+
+def _protocol_graphs_allowed(job: Job, allowed: list[str]) -> None:
+    """Refuse a default-graph-uri / named-graph-uri that is not one of our graphs."""
+    for label, iris in (("default-graph-uri", job.default_graphs), ("named-graph-uri", job.named_graphs)):
+        for iri in iris:
+            if iri not in allowed:
+                raise QueryRefused(f"{label} <{iri}> is refused: it is not one of coopgraph's graphs")
 
 
 def _protocol_dataset(query: Any, job: Job, allowed: list[str]) -> None:

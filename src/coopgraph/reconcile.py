@@ -89,6 +89,12 @@ class Service:
     def from_graph(cls, graph) -> "Service":
         return cls(link.matcher_for(graph))
 
+    @classmethod
+    def in_background(cls, graph) -> "Service":
+        """The service for ``graph``, its index built in a background thread from now on (a request
+        that comes before it is ready waits for it): ``coopgraph serve`` starts without waiting."""
+        return _BackgroundService(lambda: link.matcher_for(graph))
+
     # -- manifest
     def manifest(self, base: str) -> dict:
         return {
@@ -341,6 +347,32 @@ async def _queries_param(request: Request) -> str | None:
         raise BadRequest("the request body is not UTF-8") from None
     values = form.get("queries")
     return values[0] if values else None
+
+
+class _BackgroundService(Service):
+    """A Service whose matcher is being built by a daemon thread (see Service.in_background)."""
+
+    def __init__(self, make):  # noqa: D107 (not the dataclass __init__: no matcher yet)
+        import threading
+        self._ready = threading.Event()
+        self._made = None
+        self._error: BaseException | None = None
+
+        def build() -> None:
+            try:
+                self._made = make()
+            except BaseException as exc:  # re-raised to the request that needs the index
+                self._error = exc
+            finally:
+                self._ready.set()
+        threading.Thread(target=build, name="coopgraph-reconcile-index", daemon=True).start()
+
+    @property
+    def matcher(self) -> link.Matcher:  # type: ignore[override]
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self._made
 
 
 def routes(service: Service) -> list[Route]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ from .description import void_graph
 from .errors import InputError
 from .namespaces import BASE, ID, RDF, SD
 from .pages import Site, entity_iri
-from .pipeline import Toolkit, class_counts
+from .pipeline import Toolkit, store_class_counts
 from .querypool import Job, Payload, PoolBusy, QueryPool, QueryTimeout, WorkerDied, serialize_graph
 
 DEFAULT_TIMEOUT = 30.0
@@ -145,22 +146,47 @@ class Server:
         t0 = time.perf_counter()
         self.toolkit = toolkit
         self.settings = settings
-        loaded = toolkit.loaded
-        self.dataset = loaded.dataset
-        self.union = loaded.union()
-        self.site = Site(self.dataset, self.union, toolkit.context, toolkit.loader)
+        store = self.store = toolkit.store
+        if store.kind == "oxigraph":
+            # Nothing is copied into rdflib: pages look facts up in the store, and the query workers
+            # open the same on-disk store read-only (serve_toolkit gives every Oxigraph server one).
+            from .store import StoreDataset, store_graph
+            if store.path is None:
+                raise InputError("coopgraph serve needs an on-disk Oxigraph store (--store-path DIR); "
+                                 "create_app(serve_toolkit(kit)) gives it one")
+            self.dataset = StoreDataset(store)
+            self.union = store_graph(store)
+            names = store.graph_names()
+            nquads, store_path = "", str(store.path)
+        else:
+            self.dataset = store.dataset()
+            self.union = store.union()
+            names = export.graph_names(self.dataset)
+            nquads, store_path = export.nquads(self.dataset), ""
+        self.site = Site(self.dataset, self.union, toolkit.context, toolkit.loader, graphs=names,
+                         store=store if store.kind == "oxigraph" else None)
         self.graph_names = [str(g) for g in self.site.graphs]
-        self.triples = len(self.union)
-        self.counts = class_counts(self.union)
+        self.graph_sizes = _graph_sizes(store)
+        self.triples = len(store)
+        self.counts = store_class_counts(store)
         queries_dir = toolkit.project.queries_dir
         self.named = {q.name: q for q in queries.list_queries(queries_dir)} if queries_dir.is_dir() else {}
-        self.payload = Payload(nquads=export.nquads(self.dataset), ontology_dir=str(toolkit.project.ontology_dir),
+        self.payload = Payload(nquads=nquads, store_path=store_path, ontology_dir=str(toolkit.project.ontology_dir),
                                context=toolkit.context, max_rows=settings.max_rows,
                                memory_mb=settings.worker_memory_mb)
         self.pool = QueryPool(self.payload, settings.workers)
         self._cache: dict[tuple, Response | bytes | str] = {}
         self.loaded_in = time.perf_counter() - t0
         self.started_at: float | None = None
+
+    def store_info(self) -> dict:
+        """Where the served graph lives and how it was opened (for /status and the start-up line)."""
+        store = self.store
+        info = {"kind": store.kind, "path": str(store.path) if getattr(store, "path", None) else None}
+        if store.kind == "oxigraph":
+            info.update(reused=bool(getattr(store, "reused", False)),
+                        parsed_files=int(getattr(store, "parsed_files", 0)))
+        return info
 
     def base(self, request: Request) -> str:
         """The public address links are built on: --base-url, or the address the request came to."""
@@ -207,6 +233,50 @@ def _format_names(params) -> list[str]:
     for key in ("format", "output", "results"):
         names.extend(params.getlist(key) if hasattr(params, "getlist") else params.get(key, []))
     return [n for n in names if n]
+
+
+def _graph_sizes(store) -> dict[str, int]:
+    """Triples of each named graph, counted by the store (one query)."""
+    if store.kind != "oxigraph":
+        ds = store.dataset()
+        return {str(name): len(ds.graph(name)) for name in store.graph_names()}
+    rows = store.ox.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    return {row["g"].value: int(row["n"].value) for row in rows}
+
+
+#: Where `coopgraph serve` keeps its on-disk store when no --store-path is given (gitignored).
+CACHE_DIR = ".coopgraph-cache"
+
+
+def default_store_path(project) -> Path:
+    """``<project>/.coopgraph-cache/store``: built on the first start, reused while the sources are
+    unchanged (the store's fingerprint, README "Stores")."""
+    return project.root / CACHE_DIR / "store"
+
+
+def serve_toolkit(toolkit: Toolkit) -> Toolkit:
+    """``toolkit``, or a copy on an on-disk store when it is on an in-memory Oxigraph store.
+
+    The query workers open the server's store read-only, so an Oxigraph server needs it on disk:
+    the toolkit's --store-path, else :func:`default_store_path`; a project folder that cannot be
+    written falls back to a temporary folder (built at each start, removed at exit).
+    """
+    if toolkit.store_kind != "oxigraph" or toolkit.store_path is not None:
+        return toolkit
+    path = default_store_path(toolkit.project)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe = path.parent / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        import atexit
+        import shutil
+        import tempfile
+        folder = Path(tempfile.mkdtemp(prefix="coopgraph-serve-store-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "store"
+    return Toolkit(toolkit.project, store_kind="oxigraph", store_path=path, validator=toolkit.validator)
 
 
 # ----------------------------------------------------------------------------- SPARQL endpoint
@@ -362,7 +432,7 @@ def _sd_graph(server: Server, base: str) -> Graph:
         graph_node = URIRef(f"{node}-content")
         g.add((node, SD.graph, graph_node))
         g.add((graph_node, RDF.type, SD.Graph))
-        g.add((graph_node, VOID.triples, Literal(len(server.dataset.graph(name)))))
+        g.add((graph_node, VOID.triples, Literal(server.graph_sizes.get(str(name), 0))))
     return g
 
 
@@ -552,7 +622,7 @@ async def void_document(request: Request) -> Response:
         return _error(request, 404, f"no document .well-known/void{suffix}")
 
     def graph() -> Graph:
-        return void_graph(server.dataset, sparql_endpoint=base + "sparql", dump_urls=_dump_urls(base))
+        return void_graph(server.store, sparql_endpoint=base + "sparql", dump_urls=_dump_urls(base))
 
     def html(base_: str) -> str:
         turtle = serialize_graph(graph(), neg.TURTLE, server.toolkit.context, server.toolkit.loader)
@@ -588,8 +658,8 @@ async def dump_file(request: Request) -> Response:
     for fmt, (name, media) in export.FORMATS.items():
         if name == wanted:
             def make() -> bytes:
-                return export.serialize(server.dataset, fmt, context=server.toolkit.context,
-                                        loader=server.toolkit.loader).encode("utf-8")
+                return "".join(export.store_dump(server.store, fmt, context=server.toolkit.context,
+                                                 loader=server.toolkit.loader)).encode("utf-8")
             body = server._cache.get(("dump", fmt))
             if body is None:
                 body = await asyncio.to_thread(server.cached, ("dump", fmt), make)
@@ -623,7 +693,7 @@ async def status(request: Request) -> Response:
     return JSONResponse({"version": __version__, "triples": server.triples, "graphs": len(server.graph_names),
                          "timeout": server.settings.timeout, "max_rows": server.settings.max_rows,
                          "max_body": server.settings.max_body, "load_seconds": round(server.loaded_in, 3),
-                         "pool": server.pool.status()})
+                         "store": server.store_info(), "pool": server.pool.status()})
 
 
 async def not_found(request: Request, exc) -> Response:
@@ -639,13 +709,16 @@ def create_app(toolkit: Toolkit, *, base_url: str | None = None, timeout: float 
     """The ASGI app serving ``toolkit``'s dataset; ``extra_routes`` are mounted before ours.
 
     With ``reconcile`` (the default) the OpenRefine reconciliation service is mounted at /reconcile.
+    An in-memory Oxigraph toolkit is served from an on-disk store (:func:`serve_toolkit`).
     """
-    if reconcile:
-        from . import reconcile as reconciliation
-        extra_routes = [*extra_routes, *reconciliation.routes(reconciliation.Service.from_graph(toolkit.loaded.union()))]
+    toolkit = serve_toolkit(toolkit)
     settings = Settings(base_url=base_url, timeout=timeout, max_rows=max_rows, max_body=max_body,
                         workers=workers, worker_memory_mb=worker_memory_mb)
     server = Server(toolkit, settings)
+    if reconcile:
+        from . import reconcile as reconciliation
+        service = reconciliation.Service.in_background(server.union)
+        extra_routes = [*extra_routes, *reconciliation.routes(service)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -709,6 +782,13 @@ def run(toolkit: Toolkit, *, host: str = "127.0.0.1", port: int = 8000, base_url
     print(f"coopgraph {__version__}: serving {server.triples} triples in {len(server.graph_names)} named graphs "
           f"(loaded in {server.loaded_in:.2f} s); {workers} query worker{'s' if workers != 1 else ''}, "
           f"timeout {timeout:g} s, row cap {max_rows}, body cap {max_body:,} bytes", flush=True)
+    info = server.store_info()
+    if info["kind"] == "oxigraph":
+        how = ("reused: unchanged sources, nothing parsed" if info["reused"]
+               else f"built: {info['parsed_files']} source files parsed")
+        print(f"store {info['path']} ({how})", flush=True)
+    else:
+        print("store: rdflib in memory (--store memory); each query worker parses the data", flush=True)
     print(f"home page {shown}  SPARQL endpoint {shown.rstrip('/')}/sparql", flush=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
                 limit_concurrency=512, timeout_graceful_shutdown=5)

@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from .build import SourceFiles, bind_prefixes
 from .store import GraphStore, MemoryStore
@@ -173,7 +173,6 @@ class Engine:
     # ------------------------------------------------------------------ targets
 
     def targets(self, node) -> Focus | None:
-        parts = []
         classes = set(self.values(node, SH.targetClass))
         types = set(self.shapes.objects(node, RDF.type))
         rdfs_classes = set(self.shapes.subjects(RDFS.subClassOf, RDFS.Class)) | {RDFS.Class}

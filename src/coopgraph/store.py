@@ -222,6 +222,81 @@ def _unescape_ox(line: str) -> str:
     return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", sub, line)
 
 
+class RowCapExceeded(Exception):
+    """A result has more rows (or triples) than the caller's cap."""
+
+
+class NativeAnswer:
+    """Oxigraph's answer to a query, as Oxigraph gives it, with the variables in rdflib's order.
+
+    ``kind`` is SELECT, ASK, CONSTRUCT or DESCRIBE; ``names`` and ``solutions`` (pyoxigraph's
+    QuerySolutions, read once) for SELECT, ``boolean`` for ASK, ``triples`` for graphs.
+    :func:`coopgraph.queries.format_result` formats a SELECT directly from the pyoxigraph terms;
+    :meth:`to_result` gives the rdflib Result everything else reads.
+    """
+
+    def __init__(self, kind: str, *, names=(), solutions=None, boolean: bool | None = None, triples=None,
+                 positions=None):
+        self.kind = kind
+        self.type = kind
+        self.names = list(names)
+        self.solutions = solutions
+        self.boolean = boolean
+        self.triples = triples
+        # where each of ``names`` is in Oxigraph's solutions (they differ only for SELECT *)
+        self.positions = list(range(len(self.names))) if positions is None else list(positions)
+
+    def rows(self, max_rows: int | None = None) -> Iterator[tuple]:
+        """Each solution as a tuple of pyoxigraph terms (None when unbound), in ``names`` order."""
+        positions = self.positions
+        same = positions == list(range(len(positions)))
+        for count, solution in enumerate(self.solutions, 1):
+            if max_rows is not None and count > max_rows:
+                raise RowCapExceeded(max_rows)
+            values = tuple(solution)  # the fastest way out of pyoxigraph (indexing by name is 3x slower)
+            yield values if same else tuple(values[i] for i in positions)
+
+    def to_result(self, max_rows: int | None = None) -> "Result":
+        """The answer as an rdflib Result (each distinct term converted once)."""
+        from rdflib import Graph, Variable
+        from rdflib.query import Result
+        if self.kind == "ASK":
+            result = Result("ASK")
+            result.askAnswer = self.boolean
+            return result
+        if self.kind in ("CONSTRUCT", "DESCRIBE"):
+            from .build import bind_prefixes
+            graph = Graph()
+            bind_prefixes(graph)
+            seen = set()
+            for triple in self.triples:
+                if triple in seen:
+                    continue
+                seen.add(triple)
+                if max_rows is not None and len(seen) > max_rows:
+                    raise RowCapExceeded(max_rows)
+                graph.add((ox_to_rdflib(triple.subject), ox_to_rdflib(triple.predicate),
+                           ox_to_rdflib(triple.object)))
+            result = Result("CONSTRUCT")
+            result.graph = graph
+            return result
+        result = Result("SELECT")
+        result.vars = [Variable(n) for n in self.names]
+        bindings = []
+        converted: dict = {}  # the same term comes back in many rows: convert it once
+        for values in self.rows(max_rows):
+            row = {}
+            for name, value in zip(result.vars, values):
+                if value is not None:
+                    term = converted.get(value)
+                    if term is None:
+                        term = converted[value] = ox_to_rdflib(value)
+                    row[name] = term
+            bindings.append(row)
+        result.bindings = bindings
+        return result
+
+
 class OxigraphStore(GraphStore):
     """A pyoxigraph Store: named graphs as loaded, and their set union as the default graph."""
 
@@ -236,6 +311,8 @@ class OxigraphStore(GraphStore):
         self._names = None
         self._len = None
         self._dataset = None
+        self.reused = False  # an on-disk store opened as it was (its sources unchanged)
+        self.parsed_files = 0  # source files parsed into an on-disk store when it was (re)built
 
     # -- loading
 
@@ -274,58 +351,69 @@ class OxigraphStore(GraphStore):
         solutions = self.ox.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(next(iter(solutions))["n"].value)
 
-    def query(self, text, *, check=True):
-        from rdflib import Graph, Variable
-        from rdflib.query import Result
+    def query_native(self, text: str, *, check: bool = True, checked=None,
+                     default_graph: "Iterable[str] | None" = None,
+                     named_graphs: "Iterable[str] | None" = None) -> "NativeAnswer":
+        """Run a SPARQL query (checked first) and keep Oxigraph's answer: no rdflib terms.
 
+        ``checked`` is the query as :func:`coopgraph.safety.check_query` returned it (a caller that
+        keeps checked queries passes it). ``default_graph`` / ``named_graphs`` are the SPARQL
+        protocol's ``default-graph-uri`` / ``named-graph-uri``: they replace the query's dataset (an
+        empty ``default_graph`` list is an empty default graph) and must be graphs of this store.
+        """
         import pyoxigraph as ox
-        checked = None
-        if check:
-            from .safety import check_query
-            checked = check_query(text, self.allowed_graphs())
+
+        from .safety import check_query, needs_full_check
+        quick = False  # checked by safety.needs_full_check only: rdflib's parse comes on an error
+        if check and checked is None:
+            if needs_full_check(text):
+                checked = check_query(text, self.allowed_graphs())
+            else:
+                quick = True
+        kwargs = {}
+        if default_graph is not None or named_graphs is not None:
+            from .errors import QueryRefused
+            allowed = set(self.allowed_graphs())
+            for label, iris in (("default-graph-uri", default_graph), ("named-graph-uri", named_graphs)):
+                for iri in iris or ():
+                    if iri not in allowed:
+                        raise QueryRefused(f"{label} <{iri}> is refused: it is not one of coopgraph's graphs")
+            if default_graph is not None:
+                kwargs["default_graph"] = [ox.NamedNode(iri) for iri in default_graph]
+            if named_graphs is not None:
+                kwargs["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
+            if named_graphs is not None and default_graph is None:
+                kwargs["default_graph"] = []  # only FROM NAMED: the default graph is empty (SPARQL 13.2)
         try:
-            answer = self.ox.query(text)
+            answer = self.ox.query(text, **kwargs)
         except SyntaxError as exc:
+            if quick:  # the full check's error (its message, or a refusal) when it has one
+                check_query(text, self.allowed_graphs())
             raise InputError(f"SPARQL syntax error: {exc}") from exc
         except OSError as exc:
             raise InputError(f"SPARQL evaluation failed: {exc}") from exc
         if isinstance(answer, ox.QueryBoolean):
-            result = Result("ASK")
-            result.askAnswer = bool(answer)
-            return result
+            return NativeAnswer("ASK", boolean=bool(answer))
         if isinstance(answer, ox.QueryTriples):
-            graph = Graph()
-            from .build import bind_prefixes
-            bind_prefixes(graph)
-            for triple in answer:
-                graph.add((ox_to_rdflib(triple.subject), ox_to_rdflib(triple.predicate),
-                           ox_to_rdflib(triple.object)))
-            result = Result("CONSTRUCT")
-            result.graph = graph
-            return result
-        names = [v.value for v in answer.variables]
+            kind = "CONSTRUCT"
+            if checked is not None and getattr(checked.algebra, "name", "") == "DescribeQuery":
+                kind = "DESCRIBE"
+            return NativeAnswer(kind, triples=answer)
+        ox_names = [v.value for v in answer.variables]
+        names = ox_names
         if checked is not None and checked.algebra.get("PV"):
             # rdflib lists SELECT * variables in its own order; keep that order.
             order = [str(v) for v in checked.algebra["PV"]]
             if sorted(order) == sorted(names):
                 names = order
-        result = Result("SELECT")
-        result.vars = [Variable(n) for n in names]
-        oxvars = [ox.Variable(n) for n in names]
-        bindings = []
-        converted: dict = {}  # the same term comes back in many rows: convert it once
-        for solution in answer:
-            row = {}
-            for name, var in zip(result.vars, oxvars):
-                value = solution[var]
-                if value is not None:
-                    term = converted.get(value)
-                    if term is None:
-                        term = converted[value] = ox_to_rdflib(value)
-                    row[name] = term
-            bindings.append(row)
-        result.bindings = bindings
-        return result
+        return NativeAnswer("SELECT", names=names, solutions=answer,
+                            positions=[ox_names.index(n) for n in names])
+
+    def query(self, text, *, check=True, checked=None, default_graph=None, named_graphs=None,
+              max_rows: int | None = None):
+        """:meth:`query_native` as an rdflib Result (RowCapExceeded past ``max_rows``)."""
+        return self.query_native(text, check=check, checked=checked, default_graph=default_graph,
+                                 named_graphs=named_graphs).to_result(max_rows)
 
     def dataset(self):
         if self._dataset is None:
@@ -564,7 +652,9 @@ def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> Oxi
                 store = ox.Store.read_only(str(path))
             except OSError as exc:
                 raise InputError(f"{path}: cannot open the Oxigraph store: {exc}") from exc
-            return OxigraphStore(store, files, path=path, read_only=True)
+            opened = OxigraphStore(store, files, path=path, read_only=True)
+            opened.reused = True
+            return opened
     elif path.exists() and any(path.iterdir()):
         raise InputError(f"{path}: exists and is not a coopgraph store (no {MARKER}); "
                          "give an empty or new folder to --store-path")
@@ -591,4 +681,99 @@ def _open_disk_store(project: "Project", path: Path, sources: list[Path]) -> Oxi
         shutil.rmtree(staging, ignore_errors=True)
         raise
     store = ox.Store.read_only(str(path))
-    return OxigraphStore(store, files, path=path, read_only=True)
+    built = OxigraphStore(store, files, path=path, read_only=True)
+    built.parsed_files = len(sources)
+    return built
+
+
+# ----------------------------------------------------------------------------- rdflib views of a store
+
+def _view_class():
+    """rdflib's Store API over one graph of a pyoxigraph Store (read-only), made on first use."""
+    from rdflib import Literal
+    from rdflib.plugins.stores.memory import SimpleMemory
+
+    class OxigraphView(SimpleMemory):
+        """Pattern lookups (``graph.objects``, ``value``, ``in``...) answered by Oxigraph, one
+        pattern at a time: what pages, embed blocks and framing need of one entity, without
+        copying the graph into rdflib. Prefix bindings are kept here, as in rdflib's memory store."""
+
+        def __init__(self, ox_store, graph):
+            super().__init__()
+            self.ox = ox_store
+            self.target = graph
+
+        def triples(self, triple_pattern, context=None):
+            s, p, o = triple_pattern
+            if isinstance(s, Literal) or (p is not None and not hasattr(p, "n3")) or isinstance(p, Literal):
+                return
+            try:
+                terms = [None if t is None else rdflib_to_ox(t) for t in (s, p, o)]
+            except (TypeError, ValueError):
+                return
+            for quad in self.ox.quads_for_pattern(*terms, self.target):
+                triple = (s if s is not None else ox_to_rdflib(quad.subject),
+                          p if p is not None else ox_to_rdflib(quad.predicate),
+                          o if o is not None else ox_to_rdflib(quad.object))
+                yield triple, iter(())
+
+        def __len__(self, context=None) -> int:
+            import pyoxigraph as ox
+            if isinstance(self.target, ox.DefaultGraph):
+                text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+            else:
+                text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{self.target.value}> {{ ?s ?p ?o }} }}"
+            return int(next(iter(self.ox.query(text)))["n"].value)
+
+        def add(self, triple, context=None, quoted=False):
+            raise TypeError("this graph is a read-only view of the Oxigraph store")
+
+        def remove(self, triple, context=None):
+            raise TypeError("this graph is a read-only view of the Oxigraph store")
+
+    return OxigraphView
+
+
+_VIEW = None
+
+
+def store_graph(store: "OxigraphStore", name=None) -> "Graph":
+    """An rdflib Graph whose lookups go to ``store``: the union (default) or the named graph ``name``."""
+    import pyoxigraph as ox
+    from rdflib import Graph, URIRef
+
+    from .build import bind_prefixes
+    global _VIEW
+    if _VIEW is None:
+        _VIEW = _view_class()
+    target = ox.DefaultGraph() if name is None else ox.NamedNode(str(name))
+    graph = Graph(store=_VIEW(store.ox, target), identifier=URIRef(str(name)) if name is not None else None)
+    bind_prefixes(graph)
+    return graph
+
+
+class StoreDataset:
+    """What pages read of a Dataset (``graph(name)``, ``graphs(triple)``), answered by the store."""
+
+    def __init__(self, store: "OxigraphStore"):
+        self.store = store
+        self._graphs: dict = {}
+
+    def graph(self, name) -> "Graph":
+        key = str(name)
+        if key not in self._graphs:
+            self._graphs[key] = store_graph(self.store, name)
+        return self._graphs[key]
+
+    def graphs(self, triple=None) -> Iterator["Graph"]:
+        """The named graphs holding ``triple`` (every named graph without one)."""
+        import pyoxigraph as ox
+        if triple is None:
+            for name in self.store.graph_names():
+                yield self.graph(name)
+            return
+        terms = [None if t is None else rdflib_to_ox(t) for t in triple]
+        names = {q.graph_name.value for q in self.store.ox.quads_for_pattern(*terms)
+                 if not isinstance(q.graph_name, ox.DefaultGraph)}
+        for name in sorted(names):
+            yield self.graph(name)
