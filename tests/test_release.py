@@ -167,3 +167,32 @@ def test_a_release_of_a_graph_that_does_not_conform_writes_nothing(proj):
     assert result.exit_code == 1
     assert "does not conform; nothing was written" in result.output
     assert not (proj.root / "releases").exists()
+
+
+# ----------------------------------------------------------------------------- the published releases
+
+def test_every_published_release_in_the_repository_is_whole_and_verifies():
+    """releases/ holds what was published: each release has every file, its checksums verify with
+    sha256sum, its N-Quads parse to the count its VoID states, and the changelog lists it."""
+    from conftest import ROOT
+    from rdflib import Dataset
+    from rdflib.namespace import VOID
+    folder = ROOT / "releases"
+    published = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert published, "releases/ should hold at least the first published release (1.0.0)"
+    changelog = (folder / "CHANGELOG.md").read_text(encoding="utf-8")
+    for rel in published:
+        assert {p.name for p in rel.iterdir()} == FILES, rel.name
+        check = subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=rel, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert f"## {rel.name} (" in changelog
+        ds = Dataset()
+        ds.parse(rel / "coopgraph.nq", format="nquads")
+        quads = len(list(ds.quads((None, None, None, None))))
+        void = Graph().parse(rel / "void.ttl", format="turtle")
+        union = Graph()
+        for s, p, o, _g in ds.quads((None, None, None, None)):
+            union.add((s, p, o))
+        stated = {int(n) for n in void.objects(None, VOID.triples)}
+        assert len(union) in stated, (rel.name, len(union), sorted(stated)[-3:])
+        assert quads >= len(union)
