@@ -186,7 +186,8 @@ def test_case(path: Path, shapes: Graph):
 
 def _targeted_shapes(shapes: Graph) -> set:
     return {s for s in shapes.subjects(RDF.type, SH.NodeShape)
-            if any(True for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+            if any(True for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
+                                                SH.target)
                    for _ in shapes.objects(s, p))}
 
 

@@ -34,7 +34,7 @@ from .validate import Report, report_from_graph
 #: Shape predicates that are not constraints (or are read with the constraint they belong to).
 NOT_CONSTRAINTS = {
     RDF.type, RDFS.label, RDFS.comment, RDFS.subClassOf, RDFS.seeAlso, RDFS.isDefinedBy,
-    SH.path, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.severity,
+    SH.path, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target, SH.severity,
     SH.message, SH.name, SH.description, SH.order, SH.group, SH.deactivated, SH.defaultValue,
     SH.flags, SH.ignoredProperties, SH.prefixes, SH.declare,
     URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
@@ -181,16 +181,18 @@ class Engine:
         nodes = self.values(node, SH.targetNode)
         subjects_of = self.values(node, SH.targetSubjectsOf)
         objects_of = self.values(node, SH.targetObjectsOf)
-        if not (classes or nodes or subjects_of or objects_of):
+        sparql_targets = self.values(node, SH.target)
+        if not (classes or nodes or subjects_of or objects_of or sparql_targets):
             return None
-        if (node, SH.target, None) in self.shapes:
-            raise Untranslatable("sh:target (SPARQL-based target)")
+        if sparql_targets:
+            # SHACL-AF SPARQL-based targets: run once, their ?this nodes join the explicit targets.
+            nodes = sorted(set(nodes) | self.sparql_target_nodes(sparql_targets), key=str)
 
         def focus(var: str) -> str:
             union = []
             for cls in sorted(classes, key=str):
                 union.append(f"{{ {var} a/{RDFS.subClassOf.n3()}* {_n3(cls)} }}")
-            if nodes:
+            if nodes or sparql_targets:
                 union.append(f"{{ VALUES {var} {{ {' '.join(_n3(n) for n in nodes)} }} }}")
             for p in subjects_of:
                 union.append(f"{{ {var} {_n3(p)} {_fresh('o')} }}")
@@ -198,6 +200,22 @@ class Engine:
                 union.append(f"{{ {_fresh('s')} {_n3(p)} {var} }}")
             return f"{{ SELECT DISTINCT {var} WHERE {{ {' UNION '.join(union)} }} }}"
         return focus
+
+    def sparql_target_nodes(self, targets) -> set:
+        """The focus nodes of SHACL-AF SPARQL-based targets (``sh:target [ a sh:SPARQLTarget ;
+        sh:select ... ]``): the ``?this`` of each target's query, run with its declared prefixes."""
+        from .validate import _declared_prefixes
+        found = set()
+        for target in targets:
+            select = self.value(target, SH.select)
+            if select is None or (target, RDF.type, SH.SPARQLTarget) not in self.shapes \
+                    or (target, SH.parameter, None) in self.shapes:
+                raise Untranslatable("sh:target that is not a plain sh:SPARQLTarget with sh:select")
+            result = self.run_query(_declared_prefixes(self.shapes, target) + str(select))
+            if "this" not in [str(v) for v in result.vars]:
+                raise Untranslatable("sh:SPARQLTarget whose query does not select ?this")
+            found.update(row["this"] for row in result if row["this"] is not None)
+        return found
 
     # ------------------------------------------------------------------ evaluation
 
