@@ -140,6 +140,23 @@ def test_a_write_that_fails_midway_replaces_nothing(buildable, tmp_path, monkeyp
     assert sorted(p.name for p in out.iterdir()) == sorted(BUILT), "no temporary files left"
 
 
+
+def test_a_build_that_fails_after_staging_one_dump_replaces_nothing(buildable, tmp_path):
+    """The fault point of the atomic writer, in a real `coopgraph build` on the default store."""
+    out = tmp_path / "dist"
+    build(buildable, out)
+    before = {name: (out / name).read_bytes() for name in DUMPS}
+    events = buildable.data_dir / "events.trig"
+    events.write_text(events.read_text(encoding="utf-8").replace(
+        "Catalysing Change Week 2022\"@en", "Catalysing Change Week 2022 (changed)\"@en"), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "coopgraph", "--root", str(buildable.root), "build", "--out", str(out)],
+                            capture_output=True, text=True, env={**os.environ, "COOPGRAPH_FAULT": "write_all:staged"},
+                            timeout=300)
+    assert result.returncode != 0
+    assert "fault injected at write_all:staged" in result.stderr
+    assert {name: (out / name).read_bytes() for name in DUMPS} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(BUILT), "no temporary files left"
+
 def test_frame_entity_is_one_self_contained_document(toolkit, union):
     doc = export.frame_entity(union, TRENTO, toolkit.context, toolkit.loader)
     assert doc["@id"] == str(TRENTO)

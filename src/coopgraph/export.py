@@ -197,27 +197,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
 
 def write_all(files: dict[Path, str | bytes]) -> list[Path]:
     """Write several files so that none is replaced unless every one could be written."""
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, text in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = text.encode("utf-8") if isinstance(text, str) else text
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, _umask_mode())
-            if len(staged) == 1:
-                faults.point("write_all:staged")
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return [path for _, path in staged]
+    return write_all_chunks((path, [text]) for path, text in files.items())
 
 
 def render_all(ds: Dataset, *, context: dict, loader: LocalDocumentLoader,
@@ -330,6 +310,8 @@ def write_all_chunks(files: Iterable[tuple[Path, Iterable[str | bytes]]], *, the
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
+        if len(staged) == 1:
+            faults.point("write_all:staged")
 
     try:
         for path, chunks in files:

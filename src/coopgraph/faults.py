@@ -4,7 +4,7 @@
 reaches ``<point>``; ``COOPGRAPH_FAULT=<point>:sleep`` makes it sleep there (up to a minute) so a
 test can kill the process midway. Unset, it does nothing. Points (README "Testing"):
 
-* ``write_all:staged``: export.write_all has staged its first temporary file, before the others;
+* ``write_all:staged``: export.write_all or write_all_chunks has staged its first temporary file, before the others;
 * ``release:staged``: every file of a release is in its temporary folder, before the changelog
   and the rename;
 * ``ingest:validated``: an ingest has checked its new items, before it writes.
