@@ -432,26 +432,8 @@ class OxigraphStore(GraphStore):
         return self._dataset
 
     def describe(self, iri, depth):
-        import pyoxigraph as ox
-        from rdflib import Graph, URIRef
-
-        from .build import bind_prefixes
-        from .namespaces import ID, RDF
-        out = Graph()
-        bind_prefixes(out)
-        frontier, seen = [iri], {iri}
-        default = ox.DefaultGraph()
-        for _level in range(depth + 1):
-            following = []
-            for node in frontier:
-                for quad in self.ox.quads_for_pattern(ox.NamedNode(str(node)), None, None, default):
-                    p, o = ox_to_rdflib(quad.predicate), ox_to_rdflib(quad.object)
-                    out.add((node, p, o))
-                    if p != RDF.type and isinstance(o, URIRef) and o not in seen and str(o).startswith(str(ID)):
-                        seen.add(o)
-                        following.append(o)
-            frontier = following
-        return out
+        from .export import describe
+        return describe(store_graph(self), iri, depth)  # lookups answered by Oxigraph, no copy
 
     def _graph_lines(self, graph) -> Iterator[str]:
         import pyoxigraph as ox
