@@ -156,3 +156,56 @@ def test_from_one_of_our_graphs_is_allowed(dataset):
 def test_a_syntax_error_is_bad_input_with_the_parser_message():
     with pytest.raises(InputError, match="SPARQL syntax error"):
         check_query("SELECT * WHERE { ?s ?p }")
+
+
+_LAZY_GUARDS = r"""
+import json, sys
+attempts = []
+sys.addaudithook(lambda event, args: attempts.append(str(args)) if event == "socket.connect" else None)
+import coopgraph.cli  # every command's module, as `coopgraph ...` loads it
+lazy = {name: name in sys.modules for name in ("pyld", "pyld.jsonld", "rdflib.plugins.sparql")}
+from pyld import jsonld                      # first import, after coopgraph: guarded on import
+import rdflib.plugins.sparql as sparql
+from coopgraph import safety
+try:
+    jsonld.expand({"@context": "http://example.org/ctx.jsonld", "name": "x"})
+    expand = "fetched"
+except jsonld.JsonLdError as exc:
+    causes = []
+    while exc is not None:
+        causes.append(str(exc.args[0]) if exc.args else str(exc))
+        exc = exc.__cause__
+    expand = " <- ".join(causes)
+print(json.dumps({"attempts": attempts, "imported_by_coopgraph": lazy, "load_graphs": sparql.SPARQL_LOAD_GRAPHS,
+                  "evals": sorted(k for k in sparql.CUSTOM_EVALS if k.startswith("coopgraph-")),
+                  "loader_pinned": jsonld.get_document_loader() is safety._refuse_everything,
+                  "expand": expand}))
+"""
+
+
+def test_guards_apply_when_pyld_and_rdflib_sparql_are_first_imported_later():
+    """pyld and rdflib's SPARQL engine are imported only where used (60 and 80 ms): coopgraph
+    guards each the moment it is imported, whoever imports it."""
+    import subprocess
+    import sys
+    answer = subprocess.run([sys.executable, "-c", _LAZY_GUARDS], capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    state = json.loads(answer.stdout)
+    assert state["imported_by_coopgraph"] == {"pyld": False, "pyld.jsonld": False, "rdflib.plugins.sparql": False}
+    assert state["load_graphs"] is False
+    assert state["evals"] == ["coopgraph-order-by", "coopgraph-refuse-service"]
+    assert state["loader_pinned"] is True
+    assert "refused to load 'http://example.org/ctx.jsonld'" in state["expand"]
+    assert state["attempts"] == [], "the pinned loader refused before any connection"
+
+
+def test_guards_apply_when_pyld_and_rdflib_sparql_were_imported_first():
+    import subprocess
+    import sys
+    code = ("import json, rdflib.plugins.sparql as sparql\nfrom pyld import jsonld\nimport coopgraph.queries\n"
+            "from coopgraph import safety\n"
+            "print(json.dumps([sparql.SPARQL_LOAD_GRAPHS, sorted(k for k in sparql.CUSTOM_EVALS if "
+            "k.startswith('coopgraph-')), jsonld.get_document_loader() is safety._refuse_everything]))")
+    answer = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout) == [False, ["coopgraph-order-by", "coopgraph-refuse-service"], True]

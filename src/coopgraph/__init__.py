@@ -12,3 +12,7 @@ export):
 """
 
 __version__ = "0.1.0"
+
+# Before anything else: pyld's document loader and rdflib's SPARQL engine are guarded as soon as
+# either is imported, by whichever module (coopgraph.safety; it imports only the standard library).
+from . import safety as _safety  # noqa: E402,F401

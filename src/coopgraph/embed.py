@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pyld import jsonld
 from rdflib import Graph, Literal, URIRef
 
 from .build import bind_prefixes
@@ -101,6 +100,7 @@ def embed_document(graph: Graph, iri: URIRef, loader: LocalDocumentLoader, *, la
         names = ", ".join(sorted(t.split("/")[-1] for t in EMBEDDABLE))
         raise InputError(f"<{iri}> is not an item, event or job posting; embed blocks are for: {names} "
                          "(--any-type gives the schema.org block of any entity)")
+    from pyld import jsonld  # imported where used (coopgraph.safety guards it on import)
     expanded = jsonld.from_rdf(ntriples(embed_graph(graph, iri, loader, lang=lang, depth=depth)),
                                {"format": "application/n-quads"})
     frame = {"@context": SCHEMAORG_CONTEXT, "@id": str(iri)}

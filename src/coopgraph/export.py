@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from pyld import jsonld
 from rdflib import Dataset, Graph, URIRef
 
 from . import faults, ids
@@ -84,11 +83,13 @@ def load_context(path: Path) -> dict:
 
 
 def _expanded(graph: Graph) -> list:
+    from pyld import jsonld  # imported where used: most commands never need it (safety guards it)
     return jsonld.from_rdf(ntriples(graph), {"format": "application/n-quads", "useNativeTypes": False})
 
 
 def jsonld_document(graph: Graph, context: dict, loader: LocalDocumentLoader) -> dict:
     """The whole graph, compacted with ``context`` (inlined)."""
+    from pyld import jsonld
     return jsonld.compact(_expanded(graph), {"@context": context}, jsonld_options(loader))
 
 
@@ -125,6 +126,7 @@ def frame_entity(graph: Graph, iri: URIRef, context: dict, loader: LocalDocument
     if (iri, None, None) not in graph:
         raise InputError(f"no entity <{iri}> in the graph; list entities with `coopgraph query entities`")
     frame = {"@context": context, "@id": str(iri)}
+    from pyld import jsonld
     return jsonld.frame(_expanded(describe(graph, iri, depth)), frame,
                         jsonld_options(loader, embed="@always", omitGraph=True, pruneBlankNodeIdentifiers=True))
 
@@ -139,6 +141,7 @@ def frame_type(graph: Graph, type_iri: URIRef, context: dict, loader: LocalDocum
     for iri in members:
         sub += describe(graph, iri, depth)
     frame = {"@context": context, "@type": str(type_iri)}
+    from pyld import jsonld
     result = jsonld.frame(_expanded(sub), frame,
                           jsonld_options(loader, embed="@always", omitGraph=False))
     result["@graph"] = sorted(result.get("@graph", []), key=lambda node: node.get("@id", ""))

@@ -22,10 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterable
 
-import rdflib.plugins.sparql
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.plugins.sparql.evaluate import evalPart
-from rdflib.plugins.sparql.parserutils import CompValue, value
 from rdflib.query import Result
 
 from . import ids
@@ -33,7 +30,7 @@ from .errors import InputError
 from .namespaces import PREFIXES, XSD
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-from .safety import check_query
+from .safety import after_import, check_query
 
 PARAM_TYPES = ("xsd:date", "xsd:dateTime", "xsd:gYear", "xsd:integer", "xsd:decimal", "xsd:string", "iri")
 FORMATS = ("table", "csv", "tsv", "json")
@@ -201,7 +198,7 @@ def _order_key(term) -> tuple:
     return (0,)  # unbound, or an error: lowest
 
 
-def _order_by(ctx, part: CompValue):
+def _order_by(ctx, part):
     """rdflib CUSTOM_EVALS hook: ORDER BY where a key that is unbound or an error sorts lowest.
 
     rdflib's own ORDER BY raises TypeError on such a key (e.g. ``ORDER BY STR(?x)`` with ``?x``
@@ -209,6 +206,8 @@ def _order_by(ctx, part: CompValue):
     """
     if part.name != "OrderBy":
         raise NotImplementedError()
+    from rdflib.plugins.sparql.evaluate import evalPart
+    from rdflib.plugins.sparql.parserutils import value
     rows = list(evalPart(ctx, part.p))
     for condition in reversed(part.expr):
         descending = bool(condition.order and condition.order == "DESC")
@@ -216,7 +215,12 @@ def _order_by(ctx, part: CompValue):
     return rows
 
 
-rdflib.plugins.sparql.CUSTOM_EVALS["coopgraph-order-by"] = _order_by
+def _register_order_by(sparql) -> None:
+    sparql.CUSTOM_EVALS["coopgraph-order-by"] = _order_by
+
+
+# When rdflib's SPARQL engine is imported (now, if it is already): the Oxigraph store never needs it.
+after_import("rdflib.plugins.sparql", _register_order_by)
 
 
 def run(dataset: Dataset | Graph, text: str, *, allowed_graphs: Iterable[str] = ()) -> Result:
@@ -301,7 +305,6 @@ def _native_cells(fmt: str, namespace_manager=None):
     rdflib's JSON term writer), once per distinct term, so the bytes are the same by construction.
     """
     import pyoxigraph as ox
-    from rdflib.plugins.sparql.results.jsonresults import termToJSON
 
     from .store import ox_to_rdflib
     cache: dict = {}
@@ -327,6 +330,8 @@ def _native_cells(fmt: str, namespace_manager=None):
         return term.value, None, datatype
 
     if fmt == "json":
+        from rdflib.plugins.sparql.results.jsonresults import termToJSON
+
         def slow(term):
             return termToJSON(None, ox_to_rdflib(term))  # type: ignore[arg-type]
 

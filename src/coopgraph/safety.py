@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import threading
 from pathlib import Path
-from typing import Any, Iterable
-
-import rdflib.plugins.sparql
-from pyld import jsonld
-from rdflib import Graph
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import Query
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .errors import InputError, NetworkRefused, QueryRefused
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.plugins.sparql.sparql import Query
 
 _HERE = Path(__file__).resolve().parent
 
@@ -33,8 +31,77 @@ SCHEMAORG_CONTEXT_IRIS = (
     "https://schema.org/docs/jsonldcontext.json",
 )
 
-# rdflib: FROM / FROM NAMED never load anything from the web or disk.
-rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+
+# ----------------------------------------------------------------------------- guards on import
+
+class _AfterImport:
+    """Runs a function on a module right after its first import, whoever imports it.
+
+    pyld and rdflib's SPARQL engine take 60 and 80 ms to import, and most commands need neither
+    (``coopgraph query`` on the Oxigraph store needs no pyld, and rdflib's SPARQL parser only for
+    a query the quick check sends to the full one). So their guards are not applied by importing
+    them here: this finder, first on ``sys.meta_path``, lets the usual finders find the module and
+    wraps its loader's ``exec_module`` so the guard runs as soon as the module has executed, before
+    the import statement that asked for it returns. A module imported already is guarded at once.
+    (A meta path finder needs only ``find_spec``; importlib.abc is not imported: 12 ms.)
+    """
+
+    def __init__(self) -> None:
+        self.hooks: dict[str, list[Callable[[Any], None]]] = {}
+        self._local = threading.local()
+
+    def add(self, name: str, hook: Callable[[Any], None]) -> None:
+        module = sys.modules.get(name)
+        if module is not None:
+            hook(module)
+        else:
+            self.hooks.setdefault(name, []).append(hook)
+
+    def find_spec(self, name, path, target=None):  # noqa: D102 (importlib protocol)
+        if name not in self.hooks or getattr(self._local, "finding", False):
+            return None
+        self._local.finding = True
+        try:
+            from importlib.util import find_spec
+            spec = find_spec(name)
+        finally:
+            self._local.finding = False
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader, hooks = spec.loader, self.hooks.pop(name)
+        execute = loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            for hook in hooks:
+                hook(module)
+            try:
+                del loader.exec_module  # back to the class's method once the module is guarded
+            except AttributeError:
+                pass
+        loader.exec_module = exec_module
+        return spec
+
+
+_GUARDS = next((f for f in sys.meta_path if type(f).__name__ == "_AfterImport"), None) or _AfterImport()
+if _GUARDS not in sys.meta_path:
+    sys.meta_path.insert(0, _GUARDS)
+
+
+def after_import(name: str, hook: Callable[[Any], None]) -> None:
+    """Run ``hook(module)`` once module ``name`` is imported (now, if it is already)."""
+    _GUARDS.add(name, hook)
+
+
+def _guard_rdflib_sparql(sparql) -> None:
+    # rdflib: FROM / FROM NAMED never load anything from the web or disk; SERVICE never runs.
+    sparql.SPARQL_LOAD_GRAPHS = False
+    sparql.CUSTOM_EVALS["coopgraph-refuse-service"] = _refuse_service
+
+
+def _guard_pyld(jsonld_module) -> None:
+    # Pin pyld's process-wide default too, so a call that forgets its options fetches nothing.
+    jsonld_module.set_document_loader(_refuse_everything)
 
 
 # ----------------------------------------------------------------------------- JSON-LD
@@ -50,6 +117,7 @@ class LocalDocumentLoader:
     def __call__(self, url: str, options: dict | None = None) -> dict:
         path = self.files.get(url)
         if path is None:
+            from pyld import jsonld
             self.refused.append(url)
             raise jsonld.JsonLdError(
                 f"refused to load {url!r}: coopgraph never fetches JSON-LD documents; "
@@ -68,12 +136,11 @@ def default_loader(ontology_dir: Path) -> LocalDocumentLoader:
 
 
 def _refuse_everything(url: str, options: dict | None = None) -> dict:
+    from pyld import jsonld
     raise jsonld.JsonLdError(f"refused to load {url!r}: coopgraph never fetches JSON-LD documents",
                              "jsonld.LoadDocumentError", code="loading document failed")
 
 
-# Pin pyld's process-wide default too, so a call that forgets its options fetches nothing.
-jsonld.set_document_loader(_refuse_everything)
 
 
 def jsonld_options(loader: LocalDocumentLoader, **extra: Any) -> dict:
@@ -84,6 +151,7 @@ def jsonld_options(loader: LocalDocumentLoader, **extra: Any) -> dict:
 def parse_jsonld(text: str, loader: LocalDocumentLoader, *, source: str = "<input>",
                  base: str | None = None) -> Graph:
     """Parse JSON-LD through pyld with the local loader (never rdflib's fetching parser)."""
+    from pyld import jsonld
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -100,6 +168,7 @@ def parse_jsonld(text: str, loader: LocalDocumentLoader, *, source: str = "<inpu
         raise InputError(f"{source}: JSON-LD could not be read: {exc.args[0] if exc.args else exc}") from exc
     except ValueError as exc:  # pyld: e.g. a relative context IRI with no base
         raise InputError(f"{source}: JSON-LD could not be read: {exc}") from exc
+    from rdflib import Graph
     graph = Graph()
     graph.parse(data=nquads, format="nquads")
     return graph
@@ -167,14 +236,15 @@ def parse_into(graph: Graph, path: Path, *, fmt: str | None = None, loader: Loca
 
 # ----------------------------------------------------------------------------- SPARQL
 
-def _refuse_service(ctx: Any, part: CompValue) -> Any:
+def _refuse_service(ctx: Any, part: Any) -> Any:
     """rdflib CUSTOM_EVALS hook: a SERVICE that slipped past the guard still never runs."""
     if getattr(part, "name", None) == "ServiceGraphPattern":
         raise QueryRefused("SERVICE is refused: coopgraph never queries other endpoints")
     raise NotImplementedError()
 
 
-rdflib.plugins.sparql.CUSTOM_EVALS["coopgraph-refuse-service"] = _refuse_service
+after_import("rdflib.plugins.sparql", _guard_rdflib_sparql)
+after_import("pyld.jsonld", _guard_pyld)
 
 
 def _walk(node: Any) -> Iterable[Any]:
@@ -198,6 +268,9 @@ def check_query(text: str, allowed_graphs: Iterable[str] = (), *, base: str | No
     Refused: any update (INSERT, DELETE, LOAD, CLEAR, DROP...), SERVICE anywhere in the query,
     and FROM / FROM NAMED naming a graph that is not one of ``allowed_graphs``.
     """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
     try:
         parsed = parseQuery(text)
     except Exception as query_exc:

@@ -9,9 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.term import Node
 
 from .build import SourceFiles, bind_prefixes
@@ -134,6 +131,9 @@ def _prepared_queries() -> Iterator[None]:
     the validation time of the whole dataset). A translated query is made to be evaluated again
     with other bindings (rdflib's prepareQuery), so the translation is kept, keyed by its text.
     """
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.processor import SPARQLProcessor
     original = SPARQLProcessor.query
     cache: dict[tuple, object] = {}
 
