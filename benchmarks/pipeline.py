@@ -1,6 +1,6 @@
 """The whole pipeline at scale, side by side: plain rdflib + pySHACL (the baseline) and coopgraph.
 
-Usage (by hand; the million-triple run takes about 15 minutes on 2 cores, most of it the baseline)::
+Usage (by hand; the million-triple run takes about 30 minutes on 2 cores, most of it the baseline)::
 
     python benchmarks/pipeline.py --triples 1000000            # generate, then measure both
     python benchmarks/pipeline.py --triples 2000 --out /tmp/b   # the CI smoke size
