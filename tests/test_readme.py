@@ -36,8 +36,6 @@ from conftest import ROOT
 README = ROOT / "README.md"
 _BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
 
-#: Hand edits a README example says it made first (the comment after its command), as functions of
-#: the project folder; each returns a function that undoes the edit.
 STRASBOURG_START = 'schema:startDate "2022-05-05"^^xsd:date ;'
 
 
@@ -50,6 +48,8 @@ def _delete_strasbourg_start(root: Path):
     return lambda: events.write_text(before, encoding="utf-8")
 
 
+#: Hand edits a README example says it made first (the comment after its command), as functions of
+#: the project folder; each returns a function that undoes the edit.
 EDITS = {"after deleting the start date of the Strasbourg conference in data/events.trig": _delete_strasbourg_start}
 
 
@@ -113,7 +113,6 @@ def test_abridged_output_still_has_to_match():
 
 def _run(command: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
-    env["COLUMNS"] = "200"
     args = shlex.split(command, comments=True)
     if args[0] == "coopgraph":
         args = [sys.executable, "-m", "coopgraph", *args[1:]]
@@ -152,10 +151,10 @@ def test_every_console_example_prints_what_the_readme_shows(tmp_path):
             if args[:2] == ["echo", "$?"]:
                 assert str(last_exit) == expected.strip(), where
                 continue
-            comment = command.split("#", 1)[1].strip() if " #" in command else None
-            if comment and comment not in EDITS and args[0] == "coopgraph" and "after " in comment:
+            comment = command.split(" #", 1)[1].strip() if " #" in command else None
+            if comment is not None and comment not in EDITS:
                 raise AssertionError(f"{where}: the test does not know the edit {comment!r}; add it to EDITS")
-            undo = EDITS[comment](root) if comment in EDITS else None
+            undo = EDITS[comment](root) if comment is not None else None
             if "--source" in args and "partners-directory" in args:
                 _describe_partner_source(root)
             try:

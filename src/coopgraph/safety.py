@@ -141,8 +141,6 @@ def _refuse_everything(url: str, options: dict | None = None) -> dict:
                              "jsonld.LoadDocumentError", code="loading document failed")
 
 
-
-
 def jsonld_options(loader: LocalDocumentLoader, **extra: Any) -> dict:
     """pyld options with our loader; pass them to every pyld call."""
     return {"documentLoader": loader, **extra}
