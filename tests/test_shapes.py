@@ -341,6 +341,8 @@ DATASET_WARNINGS = {
         "no source names the organiser of the 2015 Luxembourg conference",
     ("item:2022-03-01-call-national-consultant-evaluate-make", "schema:validThrough"):
         "the listing gives the day the call was published, not its closing date",
+    ("item:2022-03-01-call-national-consultant-evaluate-make", "schema:description"):
+        "the listing gives the headline only; no stored page describes the job",
 }
 
 

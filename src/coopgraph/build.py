@@ -183,23 +183,29 @@ def union_graph(ds: Dataset) -> Graph:
 DATASET_FILE = "dataset.ttl"
 
 
-def data_trig_files(project: Project) -> list[Path]:
-    """data/**/*.trig in path order (hand-edited files and data/ingested/), hidden files skipped."""
+def data_trig_files(project: Project, *, skip_generated: bool = False) -> list[Path]:
+    """data/**/*.trig in path order (hand-edited files and data/ingested/), hidden files skipped;
+    ``skip_generated`` leaves out the files `coopgraph ingest-pages` writes (data/ingested/page-*.trig)."""
     found = []
     for path in project.data_dir.rglob("*.trig"):
         rel = path.relative_to(project.data_dir)
         if any(part.startswith(".") for part in rel.parts) or not path.is_file():
             continue
+        if skip_generated and rel.parent.as_posix() == "ingested" and rel.name.startswith("page-"):
+            continue
         found.append((rel.as_posix(), path))
     return [path for _rel, path in sorted(found)]
 
 
-def load(project: Project) -> Loaded:
-    """Read ontology/*.ttl and data/**/*.trig into a Dataset; InputError names the file and line."""
+def load(project: Project, *, skip_generated: bool = False) -> Loaded:
+    """Read ontology/*.ttl and data/**/*.trig into a Dataset; InputError names the file and line.
+
+    ``skip_generated`` leaves out the files generated from page records (data/ingested/page-*.trig),
+    so that generating them again depends on the hand-edited data and the records alone."""
     ds = new_dataset()
     files = SourceFiles(project)
     ontology_files = sorted(project.ontology_dir.glob("*.ttl"))
-    data_files = data_trig_files(project)
+    data_files = data_trig_files(project, skip_generated=skip_generated)
     if not data_files:
         raise InputError(f"{project.relative(project.data_dir)}: no *.trig files to build from")
     ontology = ds.graph(ONTOLOGY_GRAPH)

@@ -365,6 +365,35 @@ def ingest(ctx: click.Context, source: str, url: str | None, retrieved: str | No
     sys.exit(1 if plan.changes or plan.violations else 0)
 
 
+@cli.command("ingest-pages")
+@click.argument("records", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a generated file is not up to date.")
+@click.pass_context
+@handle_errors
+def ingest_pages(ctx: click.Context, records: tuple[Path, ...], dry_run: bool, check: bool) -> None:
+    """Turn page records (data/pages/*.yaml: the facts a curator transcribed from a stored public
+    page) into data/ingested/page-KEY.trig, each fact in the graph of its page.
+
+    Without RECORDS, every record (and a generated file whose record is gone is removed). The same
+    records give the same bytes. Exit 0 done or up to date, 1 the result would fail the shapes or
+    (--check) a file is not up to date, 2 a record cannot be read (file, line and field named).
+    """
+    from .records import apply_pages, pages_summary, plan_pages
+    kit = _toolkit(ctx)
+    plan = plan_pages(kit.project, list(records) or None)
+    quiet = dry_run or check
+    if not quiet and not plan.violations:
+        apply_pages(plan)
+    click.echo(pages_summary(plan, kit.project, dry_run=quiet), nl=False)
+    if plan.violations:
+        click.echo("error: the records would make the graph fail its shapes; nothing was written", err=True)
+        sys.exit(1)
+    if check and (plan.files or plan.stale):
+        click.echo("error: generated files are not up to date: run `coopgraph ingest-pages`", err=True)
+        sys.exit(1)
+
+
 @cli.command("release")
 @click.argument("version")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "address": "address",
     "coordinates": "coordinates",
     "scheme": "scheme",
+    "action": "action",
 }
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
