@@ -379,6 +379,9 @@ class _Writer:
             org = self.entity(of if isinstance(of, dict) else {"type": "Organization", "name": of}, path + ("of",))
         if org is None:
             return
+        if not role_name:
+            self.g.add((person, SDO.affiliation, org))
+            return
         _kind, pslug = ids.split(person)
         _kind, oslug = ids.split(org)
         role = ids.mint("role", f"{pslug}-{oslug}"[:120].strip("-"))
@@ -386,9 +389,8 @@ class _Writer:
         g.add((role, RDF.type, SDO.OrganizationRole))
         org_name = self.res_name(org, of)
         label = f"{m['name'].strip()}, {role_name.strip()}" if role_name else m["name"].strip()
-        g.add((role, SDO.name, self.lit(f"{label} ({org_name})" if role_name else f"{label}, {org_name}")))
-        if role_name:
-            g.add((role, SDO.roleName, self.lit(role_name)))
+        g.add((role, SDO.name, self.lit(f"{label} ({org_name})")))
+        g.add((role, SDO.roleName, self.lit(role_name)))
         g.add((role, SDO.memberOf, org))
         g.add((person, SDO.memberOf, role))
 
@@ -745,7 +747,7 @@ def pages_summary(plan: PagesPlan, project: Project, *, dry_run: bool) -> str:
     for result in plan.results:
         for note in result.notes:
             out.append(f"note: {note}")
-    verb = "would write" if dry_run else "wrote"
+    verb = "would write" if dry_run or plan.violations else "wrote"
     if plan.files:
         out.append(f"{verb}:")
         out.extend(f"  {project.relative(p)}" for p in sorted(plan.files))
