@@ -127,6 +127,18 @@ def _lines(node, path: tuple, out: dict[tuple, int]) -> None:
             _lines(v, path + (i,), out)
 
 
+def _loader():
+    """yaml.SafeLoader that leaves dates as text, so a bad date is our error, not PyYAML's."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+    Loader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    return Loader
+
+
 def read_record(path: Path, label: str | None = None) -> Record:
     """Parse one record; RecordError names the file, line and field of any problem."""
     import yaml
@@ -140,8 +152,8 @@ def read_record(path: Path, label: str | None = None) -> Record:
     except (OSError, UnicodeDecodeError) as exc:
         raise RecordError(f"{label}: cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_loader())
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{label}:{mark.line + 1}" if mark else label
