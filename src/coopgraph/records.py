@@ -71,9 +71,9 @@ CATEGORY_TYPES: dict[str, tuple[URIRef, ...]] = {
     "ilo coop 100 interview": (SDO.Article, COOP.Interview),
     "interview": (SDO.Article, COOP.Interview),
 }
-ROLE_WORDS = {"speaker", "chair", "moderator", "panellist", "opening", "organiser", "participant",
-              "keynote", "presenter", "closing"}
-EVENT_ROLE_PROPERTY = {"participant": SDO.attendee, "organiser": SDO.organizer}
+ROLE_WORDS = {"speaker", "chair", "moderator", "panellist", "opening", "participant", "keynote",
+              "presenter", "closing"}
+EVENT_ROLE_PROPERTY = {"participant": SDO.attendee}
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'",
                          "–": "-", "—": "-", "\u00a0": " "})
@@ -341,12 +341,12 @@ class _Writer:
             return iri
         if key not in TYPES:
             raise self.r.fail(path + ("type",), f"{given!r}: give one of {', '.join(sorted(TYPES))}")
+        if key == "country" and isinstance(m.get("code"), str):
+            return self.country(m["code"], path + ("code",))
         name = m.get("name")
         if not isinstance(name, str) or not name.strip():
             raise self.r.fail(path + ("name",), "give the entity's name as the page writes it, or its id")
         kind, cls = TYPES[key]
-        if key == "country" and isinstance(m.get("code"), str):
-            return self.country(m["code"], path + ("code",))
         iri = self.res.by_label.get((kind, normalise(name)))
         if iri is None:
             slug = ids.slugify(name)
@@ -477,7 +477,7 @@ class _Writer:
 
     def page(self) -> URIRef:
         d = self.r.data
-        page = ids.mint("webpage", ids.url_slug(d["url"]))
+        page = ids.mint("webpage", self.r.key)
         g = self.g
         g.add((page, RDF.type, SDO.WebPage))
         g.add((page, SDO.name, self.lit(d["title"])))
