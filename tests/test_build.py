@@ -116,7 +116,7 @@ def test_blank_nodes_are_refused(project_copy):
 
 
 def test_missing_data_folder_files_is_a_clear_error(project_copy):
-    for path in project_copy.data_dir.glob("*.trig"):
+    for path in project_copy.data_dir.rglob("*.trig"):
         path.unlink()
     with pytest.raises(InputError, match="no \\*.trig files"):
         load(project_copy)

@@ -198,7 +198,7 @@ def test_schema_org_dataset_has_what_google_dataset_search_requires(extracted, b
     assert doc["creator"]["url"] == "https://w3id.org/coopgraph/"
     assert "Cooperatives" in doc["keywords"]
     countries = {p["name"] for p in doc["spatialCoverage"]}
-    assert "Turkey" in countries and all(p["@type"] == "Country" for p in doc["spatialCoverage"])
+    assert "Türkiye" in countries and all(p["@type"] == "Country" for p in doc["spatialCoverage"])
     dates = sorted(str(o) for s, o in union.subject_objects(SDO.datePublished) if "/id/item/" in str(s))
     assert doc["temporalCoverage"] == f"{dates[0]}/{dates[-1]}"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}", doc["temporalCoverage"])

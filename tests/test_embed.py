@@ -11,7 +11,7 @@ from rdflib.compare import isomorphic
 
 from coopgraph.embed import embed_document, embed_graph, schemaorg_reading, script_block
 from coopgraph.export import describe
-from coopgraph.namespaces import RDF, SDO
+from coopgraph.namespaces import ID, RDF, SDO
 from coopgraph.safety import parse_jsonld
 
 from conftest import run_cli
@@ -33,8 +33,11 @@ def extract(html: str, loader):
     return data["json-ld"][0], parse_jsonld(json.dumps(data["json-ld"][0]), loader)
 
 
-def test_every_page_entity_has_at_least_eighteen(union):
-    assert len(pages(union)) == 18  # 10 items + 8 events (the job posting is item 9)
+def test_every_item_and_event_has_a_page(union):
+    items = {s for s in union.subjects(None, None) if str(s).startswith(f"{ID}item/")}
+    events = set(union.subjects(RDF.type, SDO.Event))
+    assert len(items) >= 31 and len(events) >= 8
+    assert set(pages(union)) == items | events  # the job posting is an item too
 
 
 def test_extruct_reads_back_exactly_the_schema_org_reading(toolkit, union):
@@ -70,6 +73,10 @@ def test_google_required_properties(toolkit, union):
     for iri in pages(union):
         doc = embed_document(union, iri, toolkit.loader)
         types = doc["@type"] if isinstance(doc["@type"], list) else [doc["@type"]]
+        if "Event" in types and "startDate" not in doc:
+            # an event a page names without its date: validation warns (Google's required start date)
+            assert (iri, SDO.startDate, None) not in union, iri
+            continue
         if "Event" in types:
             assert doc["name"] and doc["startDate"], iri
             mode = doc.get("eventAttendanceMode", {})
@@ -81,12 +88,15 @@ def test_google_required_properties(toolkit, union):
             else:
                 assert online, f"{iri}: an event needs a location unless it is online or mixed"
         if "JobPosting" in types:
-            for key in ("title", "description", "datePosted", "hiringOrganization", "jobLocation"):
+            for key in ("title", "datePosted", "hiringOrganization", "jobLocation"):
                 assert key in doc, (iri, key)
             assert doc["jobLocation"]["address"]["addressCountry"] == "TR"
-            assert doc["employmentType"] == "CONTRACTOR"
+            # no source gives the job's description or contract type: none is embedded (a warning says so)
+            assert "description" not in doc and "employmentType" not in doc
         if {"NewsArticle", "Article"} & set(types):
-            assert doc["headline"] and doc["datePublished"], iri
+            assert doc["headline"], iri
+            # the one item no stored page dates (the 9th ILO Academy on the SSE) has a warning instead
+            assert "datePublished" in doc or (iri, SDO.datePublished, None) not in union, iri
             assert doc["publisher"]["name"] == "International Labour Organization"
 
 

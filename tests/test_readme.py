@@ -36,21 +36,21 @@ from conftest import ROOT
 README = ROOT / "README.md"
 _BLOCK = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
 
-STRASBOURG_START = 'schema:startDate "2022-05-05"^^xsd:date ;'
+STRASBOURG_END = 'schema:endDate "2022-05-06"^^xsd:date ;'
 
 
-def _delete_strasbourg_start(root: Path):
+def _strasbourg_ends_before_it_starts(root: Path):
     events = root / "data" / "events.trig"
     before = events.read_text(encoding="utf-8")
-    lines = [line for line in before.splitlines(keepends=True) if line.strip() != STRASBOURG_START]
-    assert len(lines) < len(before.splitlines()), "the example's edit no longer applies to data/events.trig"
-    events.write_text("".join(lines), encoding="utf-8")
+    assert STRASBOURG_END in before, "the example's edit no longer applies to data/events.trig"
+    events.write_text(before.replace(STRASBOURG_END, STRASBOURG_END.replace("05-06", "05-04")), encoding="utf-8")
     return lambda: events.write_text(before, encoding="utf-8")
 
 
 #: Hand edits a README example says it made first (the comment after its command), as functions of
 #: the project folder; each returns a function that undoes the edit.
-EDITS = {"after deleting the start date of the Strasbourg conference in data/events.trig": _delete_strasbourg_start}
+EDITS = {"after changing the end date of the Strasbourg conference to 2022-05-04 in data/events.trig":
+         _strasbourg_ends_before_it_starts}
 
 
 def _describe_partner_source(root: Path) -> None:
