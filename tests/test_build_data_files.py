@@ -25,7 +25,7 @@ TRIG = f"""@prefix schema: <http://schema.org/> .
 
 def test_trig_files_in_subfolders_are_read_and_hidden_ones_are_not(tmp_path):
     project = Project(copy_project(tmp_path))
-    (project.data_dir / "ingested").mkdir()
+    (project.data_dir / "ingested").mkdir(exist_ok=True)
     (project.data_dir / "ingested" / "test-source.trig").write_text(TRIG, encoding="utf-8")
     (project.data_dir / "ingested" / ".half-written.trig").write_text("this is not TriG {", encoding="utf-8")
     (project.data_dir / ".hidden").mkdir()

@@ -23,9 +23,9 @@ BREAKAGES = {
     "wrong-date": ('schema:endDate "2022-10-21"^^xsd:date', 'schema:endDate "2022-10-32"^^xsd:date',
                    "event:bologna-2022-luxembourg-declaration-ministerial-meeting", "schema:endDate",
                    "must be a valid xsd:date (YYYY-MM-DD)"),
-    "missing-start": ('schema:startDate "2022-05-27"^^xsd:date ;', "",
-                      "event:international-labour-conference-110", "schema:startDate",
-                      "An event needs a start date"),
+    "ends-before-start": ('schema:endDate "2022-06-11"^^xsd:date ;', 'schema:endDate "2022-05-01"^^xsd:date ;',
+                          "event:international-labour-conference-110", "schema:endDate",
+                          "before it starts"),
     "dangling-location": ("schema:location place:paris ;", "schema:location place:pariss ;",
                           "event:pact-for-impact-2022-international-recognition-sse", "schema:location",
                           "which is described nowhere"),
@@ -112,15 +112,15 @@ def test_validate_files_uses_the_project_shapes(tmp_path):
     cases = Path(__file__).parent / "shapes"
     good = run_cli("validate", str(cases / "valid" / "Event-in-person.ttl"))
     assert good.exit_code == 0, good.output
-    bad = run_cli("validate", str(cases / "invalid" / "Event-missing-start.ttl"))
+    bad = run_cli("validate", str(cases / "invalid" / "Event-ends-before-start.ttl"))
     assert bad.exit_code == 1, bad.output
-    assert "event:no-start" in bad.stdout and "schema:startDate" in bad.stdout
+    assert "event:days" in bad.stdout and "schema:endDate" in bad.stdout
 
 
 @pytest.mark.parametrize("broken", [False, True])
 def test_validate_format_turtle_is_a_shacl_report(project_copy, broken):
     if broken:
-        _break(project_copy, "missing-start")
+        _break(project_copy, "ends-before-start")
     result = run_cli("validate", "--format", "turtle", root=project_copy.root)
     assert result.exit_code == (1 if broken else 0), result.output
     report = Graph().parse(data=result.stdout, format="turtle")
