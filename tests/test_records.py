@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Literal, URIRef
 
-from coopgraph.namespaces import ID, SDO, SRC, XSD
+from coopgraph.namespaces import ID, SDO, SOURCES_GRAPH, SRC, XSD
 
 from conftest import ROOT, run_cli
 
@@ -108,6 +108,72 @@ def test_an_own_page_joins_its_listing_item_and_states_events_roles_and_document
     assert (doc, SDO.name, Literal("Recommandation de test", lang="fr")) in g
     rows = run_cli("query", "event-roles", "--format", "csv", root=project_copy.root).stdout
     assert "test-dialogue-of-cooperative-leaders" in rows and "Director of the ILO Enterprises Department" in rows
+
+
+def test_a_page_in_another_language_gives_the_item_its_headline_in_that_language(project_copy):
+    _with_records(project_copy, "listing.yaml", "own-page.yaml", "translation.yaml")
+    result = run_cli("ingest-pages", root=project_copy.root)
+    assert result.exit_code == 0, result.output
+    g = _quads(project_copy.data_dir / "ingested" / "page-test-translation.trig").graph(SRC["page-test-translation"])
+    item = ID["item/2017-09-27-dialogue-between-greek-international-cooperative"]
+    headline = Literal("Un dialogue entre dirigeants coopératifs grecs et internationaux", lang="fr")
+    assert (item, SDO.headline, headline) in g
+    assert (item, SDO.alternativeHeadline, None) not in g
+    assert (item, SDO.inLanguage, Literal("fr")) in g and (item, SDO.genre, Literal("Article", lang="fr")) in g
+    # names of new entities are in the page's language, never relabelled as English
+    assert (ID["organization/cooperative-de-test"], SDO.name, Literal("Coopérative de test", lang="fr")) in g
+    assert (item, SDO.about, ID["organization/cooperative-de-test"]) in g
+    # the item now has a headline in two languages, and the graph still validates
+    assert run_cli("validate", root=project_copy.root).exit_code == 0
+    rows = run_cli("query", "labels-by-language", "--format", "csv", root=project_copy.root).stdout
+    assert "Un dialogue entre dirigeants" in rows
+
+
+def test_a_reference_page_states_who_adopts_monitors_and_implements_a_text(project_copy):
+    _with_records(project_copy, "reference.yaml")
+    result = run_cli("ingest-pages", root=project_copy.root)
+    assert result.exit_code == 0, result.output
+    ds = _quads(project_copy.data_dir / "ingested" / "page-test-reference.trig")
+    g = ds.graph(SRC["page-test-reference"])
+    doc = ID["document/test-recommendation-2002-no-193"]
+    assert (doc, SDO.legislationPassedBy, ID["organization/test-conference"]) in g
+    assert (doc, SDO.legislationIdentifier, Literal("R-TEST")) in g
+    assert (doc, SDO.identifier, Literal("TESTREG:000193")) in g
+    assert (doc, SDO.citation, ID["document/luxembourg-declaration"]) in g
+    assert (ID["event/test-session-of-the-test-conference"], SDO.workFeatured, doc) in g
+    monitor = ID["action/test-monitoring-committee-monitors-test-recommendation-2002-no-193"]
+    assert (monitor, SDO.agent, ID["organization/test-monitoring-committee"]) in g
+    assert (monitor, SDO.object, doc) in g
+    implement = ID["action/ilo-cooperatives-unit-implements-test-recommendation-2002-no-193"]
+    assert (implement, SDO.agent, ID["organization/ilo-cooperatives-unit"]) in g
+    # a reference page is no item: no headline, no listing; the source is named by the curator's label
+    assert not list(g.subjects(SDO.headline, None))
+    sources = ds.graph(SOURCES_GRAPH)
+    source = SRC["page-test-reference"]
+    names = [str(o) for o in sources.objects(source, SDO.name)]
+    assert names and names[0].startswith("[Test register record"), names
+    assert (source, SDO.publisher, ID["organization/test-standards-register"]) in sources
+    assert run_cli("validate", root=project_copy.root).exit_code == 0
+    rows = run_cli("query", "documents-and-items", "--format", "csv", root=project_copy.root).stdout
+    assert "Test Monitoring Committee" in rows and "monitored by" in rows
+
+
+@pytest.mark.parametrize("edit, words", [
+    (("kind: reference", "kind: reference\nheadline: \"A headline\""), ["test-reference.yaml:", "headline", "not an item"]),
+    (("symbol: \"R-TEST\"", "symbl: \"R-TEST\""), ["test-reference.yaml:", "documents[0].symbl", "not a field"]),
+    (("read: 2026-12-06", "read: 2026-12-06\nlang: French"), ["test-reference.yaml:", "lang", "two-letter"]),
+    (("    start: 2002-06-03", "    begin: 2002-06-03"), ["test-reference.yaml:", "events[0].begin", "not a field"]),
+])
+def test_a_bad_reference_record_is_an_error_naming_the_field(project_copy, edit, words):
+    folder = _with_records(project_copy, "reference.yaml")
+    record = folder / "test-reference.yaml"
+    text = record.read_text(encoding="utf-8")
+    assert edit[0] in text
+    record.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    result = run_cli("ingest-pages", root=project_copy.root)
+    assert result.exit_code == 2, result.output
+    for word in words:
+        assert word in result.output, result.output
 
 
 @pytest.mark.parametrize("edit, words", [

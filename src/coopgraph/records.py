@@ -71,6 +71,14 @@ CATEGORY_TYPES: dict[str, tuple[URIRef, ...]] = {
     "ilo coop 100 interview": (SDO.Article, COOP.Interview),
     "interview": (SDO.Article, COOP.Interview),
 }
+#: Keys of a mention that state facts of the entity (so an {id: ...} mention with one describes it).
+FACT_KEYS = ("name", "alternateName", "country", "parent", "role", "of", "date", "adoptedBy", "adoptedAt",
+             "labels", "symbol", "monitoredBy", "implementedBy", "identifiers", "partOf", "cites", "replaces")
+#: Category lines the ILO writes in English on its pages in every language (kinds and series).
+ENGLISH_CATEGORIES = {"news", "article", "feature", "event", "presentation", "publication", "press release",
+                      "statement", "speech", "project documentation", "coop champions", "ilo coop 100 interview",
+                      "spotlight interviews with co-operators", "spotlight interviews with cooperators",
+                      "international day of cooperatives"}
 ROLE_WORDS = {"speaker", "chair", "moderator", "panellist", "opening", "participant", "keynote",
               "presenter", "closing"}
 EVENT_ROLE_PROPERTY = {"participant": SDO.attendee}
@@ -185,16 +193,88 @@ def _need(record: Record, path: tuple, value, kind, what: str):
     return value
 
 
+COMMON_KEYS = {"url", "title", "label", "read", "lang", "kind", "publisher"}
+KIND_KEYS = {
+    "listing": {"listing", "offset", "shown", "complete", "items"},
+    "item": {"category", "headline", "date", "unit", "countries", "mentions", "about", "events", "documents",
+             "identifiers", "item"},
+    "reference": {"documents", "events", "mentions", "identifiers"},
+}
+LISTING_ITEM_KEYS = {"position", "category", "headline", "date", "countries", "mentions", "about", "item"}
+EVENT_KEYS = {"id", "name", "alternateName", "lang", "start", "end", "place", "online", "organizer", "roles"}
+ROLE_KEYS = {"person", "role", "capacity"}
+MENTION_KEYS = {"type", "id", "name", "alternateName", "lang", "country", "code", "parent", "role", "of", "date",
+                "adoptedBy", "adoptedAt", "labels", "symbol", "monitoredBy", "implementedBy", "identifiers",
+                "partOf", "cites", "replaces"}
+
+
+def _keys(record: Record, path: tuple, d: dict, allowed: set, what: str) -> None:
+    for key in d:
+        if key not in allowed:
+            raise record.fail(path + (key,), f"{key!r} is not a field of {what} (fields: {', '.join(sorted(allowed))}); "
+                              "see data/pages/README.md")
+
+
+def _check_mentions(record: Record, path: tuple, value) -> None:
+    """Every mapping below ``path`` that names an entity has only known fields (typos are errors)."""
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_mentions(record, path + (i,), v)
+    elif isinstance(value, dict):
+        _keys(record, path, value, MENTION_KEYS, "an entity")
+        for key in ("parent", "of", "adoptedBy", "adoptedAt", "monitoredBy", "implementedBy", "partOf", "cites",
+                    "replaces"):
+            if isinstance(value.get(key), (dict, list)):
+                _check_mentions(record, path + (key,), value[key])
+
+
+def _check_events(record: Record, path: tuple, events) -> None:
+    for j, ev in enumerate(events or []):
+        if not isinstance(ev, dict):
+            raise record.fail(path + (j,), "an event is a mapping (name:, start:, place: ...)")
+        _keys(record, path + (j,), ev, EVENT_KEYS, "an event")
+        for key in ("place", "organizer"):
+            if isinstance(ev.get(key), (dict, list)):
+                _check_mentions(record, path + (j, key), ev[key])
+        for k, role in enumerate(ev.get("roles") or []):
+            if isinstance(role, dict):
+                _keys(record, path + (j, "roles", k), role, ROLE_KEYS, "a role")
+                if isinstance(role.get("person"), dict):
+                    _check_mentions(record, path + (j, "roles", k, "person"), role["person"])
+
+
 def _check(record: Record) -> None:
     d = record.data
+    kind = d.get("kind")
+    if kind in KIND_KEYS:
+        _keys(record, (), d, COMMON_KEYS | KIND_KEYS[kind], f"a {kind} record")
+        for key in ("mentions", "about", "documents", "publisher", "unit"):
+            if isinstance(d.get(key), (dict, list)):
+                _check_mentions(record, (key,), d[key])
+        _check_events(record, ("events",), d.get("events"))
+        if kind == "listing" and isinstance(d.get("items"), list):
+            for i, item in enumerate(d["items"]):
+                if isinstance(item, dict):
+                    _keys(record, ("items", i), item, LISTING_ITEM_KEYS, "a listing item")
+                    for key in ("mentions", "about"):
+                        if isinstance(item.get(key), list):
+                            _check_mentions(record, ("items", i, key), item[key])
     url = _need(record, ("url",), d.get("url"), str, "the page's address (http or https)")
     if not re.match(r"^https?://[^\s/]+/?\S*$", url):
         raise record.fail(("url",), f"{url!r} is not an http(s) address")
-    _need(record, ("title",), d.get("title"), str, "the page's title, exactly as it reads")
+    if d.get("kind") in ("reference", "listing") and d.get("title") is None and d.get("label") is not None:
+        # a stored copy that shows no title: the curator describes the page (never a made-up title)
+        _need(record, ("label",), d.get("label"), str, "a description of the page (its title is not shown)")
+    else:
+        _need(record, ("title",), d.get("title"), str, "the page's title, exactly as it reads")
     _need(record, ("read",), d.get("read"), dt.date, "the date the stored copy was read (YYYY-MM-DD)")
+    lang = d.get("lang", "en")
+    if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+        raise record.fail(("lang",), f"{lang!r}: the page's language as a two-letter code (en, fr, es, ru, tr, it, nl ...)")
     kind = d.get("kind")
-    if kind not in ("listing", "item"):
-        raise record.fail(("kind",), f"{kind!r}: write listing (a page of items) or item (an item's own page)")
+    if kind not in ("listing", "item", "reference"):
+        raise record.fail(("kind",), f"{kind!r}: write listing (a page of items), item (an item's own page) "
+                          "or reference (another page that states facts: a standard's page, a partner's news)")
     if kind == "listing":
         _need(record, ("listing",), d.get("listing"), str, "which listing (europe, cooperatives-news, ...)")
         items = d.get("items")
@@ -212,6 +292,12 @@ def _check(record: Record) -> None:
             if item.get("date") is not None:
                 _need(record, ("items", i, "date"), item.get("date"), dt.date, "a date")
             _check_entity_lists(record, ("items", i), item)
+    elif kind == "reference":
+        for name in ("headline", "items", "category", "unit", "countries", "item"):
+            if name in d:
+                raise record.fail((name,), f"a reference page is not an item: it has no {name}; record its "
+                                  "documents, events, mentions and identifiers")
+        _check_entity_lists(record, (), d)
     else:
         _need(record, ("headline",), d.get("headline"), str, "the item's headline, exactly")
         _need(record, ("date",), d.get("date"), dt.date, "the item's date (YYYY-MM-DD)")
@@ -225,7 +311,7 @@ def _check_entity_lists(record: Record, path: tuple, d: dict) -> None:
     for j, code in enumerate(countries):
         if not isinstance(code, str) or not re.fullmatch(r"[A-Z]{2}", code):
             raise record.fail(path + ("countries", j), f"{code!r} is not an ISO 3166-1 alpha-2 code (two capitals)")
-    for name in ("mentions", "events", "documents", "identifiers"):
+    for name in ("mentions", "about", "events", "documents", "identifiers"):
         value = d.get(name)
         if value is not None and not isinstance(value, list):
             raise record.fail(path + (name,), "a list (write [] for none)")
@@ -320,8 +406,16 @@ class _Writer:
         self.g = ds.graph(record.source)
         self.iso = ds.graph(ISO_SOURCE)
 
+    @property
+    def lang(self) -> str:
+        """The language of the page (``lang:``, default en): its title, headline and category are in it."""
+        return str(self.r.data.get("lang") or "en")
+
     def lit(self, text: str, lang: str = "en") -> Literal:
         return Literal(str(text).strip(), lang=lang)
+
+    def page_lit(self, text: str) -> Literal:
+        return Literal(str(text).strip(), lang=self.lang)
 
     def entity(self, m, path: tuple) -> URIRef:
         """The IRI of a mention ({type, id} or {type, name, ...}); new entities are described."""
@@ -338,6 +432,11 @@ class _Writer:
             if iri not in self.res.entities:
                 raise self.r.fail(path + ("id",), f"{m['id']} is not in the data: check the id with "
                                   "`coopgraph query entities`, or give type and name for a new entity")
+            if any(k in m for k in FACT_KEYS):
+                # facts this page states of a known entity (its name here, a date, the body that adopted it ...)
+                kind = ids.split(iri)[0]
+                cls = TYPES[key][1] if key in TYPES and TYPES[key][0] == kind else None
+                self.describe(iri, kind, cls, m, path)
             return iri
         if key not in TYPES:
             raise self.r.fail(path + ("type",), f"{given!r}: give one of {', '.join(sorted(TYPES))}")
@@ -360,12 +459,23 @@ class _Writer:
         self.describe(iri, kind, cls, m, path)
         return iri
 
-    def describe(self, iri: URIRef, kind: str, cls: URIRef, m: dict, path: tuple) -> None:
+    def name_lit(self, text, kind: str, m: dict) -> Literal:
+        """A name as the page writes it, tagged English unless the mention says ``lang:``; a person's untagged.
+
+        Pages in other languages mostly write organisations, events and places by their English or
+        their own proper names; a name in the page's language says so (``lang: tr``)."""
+        if kind == "person":
+            return Literal(str(text).strip())
+        return self.lit(text, str(m.get("lang") or "en"))
+
+    def describe(self, iri: URIRef, kind: str, cls: URIRef | None, m: dict, path: tuple) -> None:
         g = self.g
-        g.add((iri, RDF.type, cls))
-        g.add((iri, SDO.name, self.lit(m["name"]) if kind != "person" else Literal(m["name"].strip())))
+        if cls is not None:
+            g.add((iri, RDF.type, cls))
+        if m.get("name"):
+            g.add((iri, SDO.name, self.name_lit(m["name"], kind, m)))
         for alt in _as_list(m.get("alternateName")):
-            g.add((iri, SDO.alternateName, self.lit(alt) if kind != "person" else Literal(str(alt).strip())))
+            g.add((iri, SDO.alternateName, self.name_lit(alt, kind, m)))
         code = m.get("country")
         if code and kind in ("place", "organization", "event"):
             country = self.country(code, path + ("country",))
@@ -400,9 +510,9 @@ class _Writer:
         g = self.g
         g.add((role, RDF.type, SDO.OrganizationRole))
         org_name = self.res_name(org, of)
-        label = f"{m['name'].strip()}, {role_name.strip()}" if role_name else m["name"].strip()
-        g.add((role, SDO.name, self.lit(f"{label} ({org_name})")))
-        g.add((role, SDO.roleName, self.lit(role_name)))
+        label = f"{self.res_name(person, m)}, {role_name.strip()}"
+        g.add((role, SDO.name, self.page_lit(f"{label} ({org_name})")))
+        g.add((role, SDO.roleName, self.page_lit(role_name)))
         g.add((role, SDO.memberOf, org))
         g.add((person, SDO.memberOf, role))
 
@@ -434,6 +544,31 @@ class _Writer:
             g.add((doc, SDO.name, self.lit(label["text"], str(label["lang"]))))
         if m.get("symbol"):
             g.add((doc, SDO.legislationIdentifier, Literal(str(m["symbol"]).strip())))
+        if m.get("adoptedAt"):
+            at = m["adoptedAt"]
+            event = self.entity(at if isinstance(at, dict) else {"type": "Event", "name": at}, path + ("adoptedAt",))
+            g.add((event, SDO.workFeatured, doc))
+        for key, action_type, verb in (("monitoredBy", SDO.CheckAction, "monitors"),
+                                       ("implementedBy", SDO.UseAction, "implements")):
+            for j, body in enumerate(_as_list(m.get(key))):
+                agent = self.entity(body if isinstance(body, dict) else {"type": "Organization", "name": body},
+                                    path + (key, j))
+                _k, aslug = ids.split(agent)
+                _k, dslug = ids.split(doc)
+                action = ids.mint("action", f"{aslug}-{verb}-{dslug}"[:150].strip("-"))
+                g.add((action, RDF.type, action_type))
+                g.add((action, SDO.name, self.lit(f"{self.res_name(agent, body)} {verb} {self.res_name(doc, m)}")))
+                g.add((action, SDO.agent, agent))
+                g.add((action, SDO.object, doc))
+        for key, prop in (("partOf", SDO.isPartOf), ("cites", SDO.citation), ("replaces", SDO.legislationChanges)):
+            for j, other in enumerate(_as_list(m.get(key))):
+                target = self.entity(other if isinstance(other, dict) else {"type": "Document", "name": other},
+                                     path + (key, j))
+                g.add((doc, prop, target))
+        for j, ident in enumerate(_as_list(m.get("identifiers"))):
+            if not isinstance(ident, dict):
+                raise self.r.fail(path + ("identifiers", j), "an identifier is {scheme: NORMLEX, value: \"...\"}")
+            self.identifier({"entity": ids.split(doc)[0] + "/" + ids.split(doc)[1], **ident}, path + ("identifiers", j))
 
     def country(self, code: str, path: tuple) -> URIRef:
         code = str(code).upper()
@@ -480,9 +615,12 @@ class _Writer:
         page = ids.mint("webpage", self.r.key)
         g = self.g
         g.add((page, RDF.type, SDO.WebPage))
-        g.add((page, SDO.name, self.lit(d["title"])))
+        if d.get("title") is not None:
+            g.add((page, SDO.name, self.page_lit(d["title"])))
+        else:
+            g.add((page, SDO.name, self.lit(f"[{d['label'].strip()}]")))
         g.add((page, SDO.url, URIRef(d["url"].strip())))
-        g.add((page, SDO.inLanguage, Literal("en")))
+        g.add((page, SDO.inLanguage, Literal(self.lang)))
         publisher = publisher_of(d["url"])
         if publisher is not None:
             g.add((page, SDO.publisher, publisher))
@@ -502,16 +640,29 @@ class _Writer:
         explicit = d.get("item")
         if explicit:
             iri = URIRef(f"{ID}{explicit}")
-            if iri not in self.res.items:
-                raise self.r.fail(path + ("item",), f"{explicit} is not an item in the data")
-            matched = iri
+            if not ids.is_entity_iri(iri) or ids.split(iri)[0] != "item":
+                raise self.r.fail(path + ("item",), f"{explicit!r} is not item/KEY (e.g. item/2021-10-21-ayse-turunc-kankal-ilo-office-turkey-ankara)")
+            known = self.res.items.get(iri)
+            if known is None:
+                if self.lang == "en":
+                    raise self.r.fail(path + ("item",), f"{explicit} is not an item in the data (an English page's "
+                                      "item is keyed by its date and headline: leave item: out)")
+                # an item published in another language only: the record names its key
+                self.res.items[iri] = (day.isoformat() if day else None, {normalise(headline)})
+                matched = None
+            else:
+                matched = None if normalise(headline) in known[1] else iri
+                known[1].add(normalise(headline))
         else:
             iri, matched = self.res.item(day, headline)
         g = self.g
         category = d.get("category")
         for t in CATEGORY_TYPES.get(normalise(category or ""), (SDO.Article,)):
             g.add((iri, RDF.type, t))
-        if matched is not None:
+        if self.lang != "en":
+            # the same item on a page in another language: its headline in that language
+            g.add((iri, SDO.headline, self.page_lit(headline)))
+        elif matched is not None:
             g.add((iri, SDO.alternativeHeadline, self.lit(headline)))
             self.result.notes.append(f"{self.r.where(*path, 'headline')}: the same item as "
                                      f"item:{ids.split(iri)[1]} (same date, a similar headline): kept as "
@@ -519,10 +670,12 @@ class _Writer:
         else:
             g.add((iri, SDO.headline, self.lit(headline)))
         if category:
-            g.add((iri, SDO.genre, self.lit(category)))
+            # the ILO's English kind and series lines stay English on a page in another language
+            english = normalise(category) in ENGLISH_CATEGORIES
+            g.add((iri, SDO.genre, self.lit(category) if english else self.page_lit(category)))
         if day is not None:
             g.add((iri, SDO.datePublished, Literal(day.isoformat(), datatype=XSD.date)))
-        g.add((iri, SDO.inLanguage, Literal("en")))
+        g.add((iri, SDO.inLanguage, Literal(self.lang)))
         publisher = publisher_of(self.r.data["url"])
         if publisher is not None:
             g.add((iri, SDO.publisher, publisher))
@@ -535,6 +688,8 @@ class _Writer:
             g.add((iri, SDO.spatialCoverage, self.country(code, path + ("countries", j))))
         for j, m in enumerate(d.get("mentions") or []):
             g.add((iri, SDO.mentions, self.entity(m, path + ("mentions", j))))
+        for j, m in enumerate(_as_list(d.get("about"))):
+            g.add((iri, SDO.about, self.entity(m, path + ("about", j))))
         self.result.items.append(iri)
         return iri
 
@@ -553,6 +708,20 @@ class _Writer:
             if isinstance(doc, dict) and "type" not in doc:
                 doc = {"type": "Document", **doc}
             g.add((iri, SDO.about, self.entity(doc, ("documents", j))))
+        for j, ident in enumerate(d.get("identifiers") or []):
+            self.identifier(ident, ("identifiers", j))
+
+    def reference(self) -> None:
+        """A page that is not an item: the facts it states of documents, events and entities."""
+        d = self.r.data
+        for j, ev in enumerate(d.get("events") or []):
+            self.event(ev, ("events", j))
+        for j, doc in enumerate(d.get("documents") or []):
+            if isinstance(doc, dict) and "type" not in doc:
+                doc = {"type": "Document", **doc}
+            self.entity(doc, ("documents", j))
+        for j, m in enumerate(d.get("mentions") or []):
+            self.entity(m, ("mentions", j))
         for j, ident in enumerate(d.get("identifiers") or []):
             self.identifier(ident, ("identifiers", j))
 
@@ -622,24 +791,31 @@ def _as_list(value) -> list:
 
 def publisher_of(url: str) -> URIRef | None:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    if host in ("ilo.org", "oit.org", "ilo.int", "ilo.ch", "ilo.msgfocus.com"):
+    if host in ("ilo.org", "www2.ilo.org", "oit.org", "ilo.int", "ilo.ch", "ilo.msgfocus.com", "normlex.ilo.org",
+                "libguides.ilo.org", "webapps.ilo.org"):
         return ids.mint("organization", "ilo")
     return None
 
 
-def source_description(record: Record, ds: Dataset) -> None:
+def source_description(record: Record, ds: Dataset, writer: "_Writer") -> None:
     d = record.data
     g = ds.graph(SOURCES_GRAPH)
     s = record.source
     g.add((s, RDF.type, COOP.Source))
     g.add((s, RDF.type, PROV.Entity))
-    g.add((s, SDO.name, Literal(f"{d['title'].strip()} (public page, read {_day(d['read'])})", lang="en")))
+    if d.get("title") is not None:
+        name = Literal(f"{d['title'].strip()} (public page, read {_day(d['read'])})", lang=str(d.get("lang") or "en"))
+    else:
+        name = Literal(f"[{d['label'].strip()}] (public page, read {_day(d['read'])})", lang="en")
+    g.add((s, SDO.name, name))
     g.add((s, SDO.url, URIRef(d["url"].strip())))
     g.add((s, COOP.dateRetrieved, Literal(_day(d["read"]), datatype=XSD.date)))
     g.add((s, COOP.record, Literal(f"data/{RECORDS_DIR}/{record.path.name}")))
     publisher = publisher_of(d["url"])
     if publisher is not None:
         g.add((s, SDO.publisher, publisher))
+    if d.get("publisher") and publisher is None:
+        g.add((s, SDO.publisher, writer.entity(d["publisher"], ("publisher",))))
 
 
 def _day(value) -> str:
@@ -658,11 +834,13 @@ def generate(records: list[Record], base: Graph) -> list[Result]:
         ds = new_dataset()
         result = Result(record, ds)
         writer = _Writer(record, resolver, ds, result)
-        source_description(record, ds)
+        source_description(record, ds, writer)
         if record.data["kind"] == "listing":
             page = writer.page()
             for i, item in enumerate(record.data["items"]):
                 writer.item(item, ("items", i), page)
+        elif record.data["kind"] == "reference":
+            writer.reference()
         else:
             writer.own_page()
         results.append(result)
