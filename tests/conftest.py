@@ -157,7 +157,7 @@ def pytest_report_header(config):
 
 #: Caps of the test server: small enough that the tests reach them quickly.
 SERVE_TIMEOUT = 3.0
-SERVE_MAX_ROWS = 500
+SERVE_MAX_ROWS = 2000
 SERVE_MAX_BODY = 100_000
 
 

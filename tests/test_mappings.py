@@ -57,12 +57,27 @@ def test_data_files_no_longer_write_links_by_hand():
         assert "schema:sameAs" not in path.read_text(encoding="utf-8"), path
 
 
+#: Mapping sets whose source is a published vocabulary file (schema:isBasedOn in data/sources.trig).
+VOCABULARY_SOURCES = {str(SRC["essglobal-themes"])}
+
+
 def test_every_identifier_is_written_in_research_notes():
-    """Never invent an identifier: each object of each set appears in data/raw/RESEARCH.md."""
+    """Never invent an identifier: each object of each set appears in data/raw/RESEARCH.md, or, for a
+    set whose source is a published vocabulary, in the row's comment that cites it."""
     research = (ROOT / "data" / "raw" / "RESEARCH.md").read_text(encoding="utf-8")
     table = {line.split("|")[1].strip(): line for line in research.splitlines() if line.startswith("| ")}
     for path in MAPPING_FILES:
-        for m in mappings.read(path).rows:
+        mset = mappings.read(path)
+        provider = str(mset.header["mapping_provider"])
+        if provider in VOCABULARY_SOURCES:
+            # a vocabulary read where it is published (the source is based on that file): each row's
+            # comment cites the identifier and the labels the file gives it
+            for m in mset.rows:
+                local = re.sub(r"^.*[/:#]", "", str(m.object).rstrip("/"))
+                assert re.search(rf"\b{re.escape(local)}\b", m.values["comment"]), \
+                    f"{path.name}:{m.line}: the comment does not cite {local} as the page gives it"
+            continue
+        for m in mset.rows:
             local = re.sub(r"^.*[/:]", "", str(m.object).rstrip("/"))
             row = m.values["comment"].split('row "', 1)[1].split('"', 1)[0]
             assert row in table, f"{path.name}:{m.line} cites a row RESEARCH.md does not have: {row}"
@@ -229,3 +244,26 @@ def test_export_is_byte_identical_across_hash_seeds(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert b"<http://www.w3.org/2004/02/skos/core#exactMatch> <http://www.wikidata.org/entity/Q54129>" in outputs[0]
+
+
+def test_every_external_identifier_sits_in_the_graph_of_a_source_that_says_where_it_was_read(dataset):
+    """No external identifier without a source: every link to another dataset (schema:sameAs, the SKOS
+    mapping properties) and every code or identifier (schema:identifier, schema:legislationIdentifier,
+    ISO 3166-1 codes) is stated in the named graph of a coop:Source, and that source says where it
+    was read: a local copy, a page record, the source that quotes it, or the dataset it is based on."""
+    from coopgraph.namespaces import COOP, PROV, RDF, SOURCES_GRAPH
+    sources = dataset.graph(SOURCES_GRAPH)
+    traced = {s for s in sources.subjects(RDF.type, COOP.Source)
+              if any(True for p in (COOP.localCopy, COOP.record, PROV.wasQuotedFrom, SDO.isBasedOn)
+                     for _ in sources.objects(s, p))}
+    properties = (SDO.sameAs, SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch,
+                  SKOS.relatedMatch, SDO.identifier, SDO.legislationIdentifier, COOP.iso3166Alpha2)
+    checked = 0
+    for prop in properties:
+        for s, _p, o, g in dataset.quads((None, prop, None, None)):
+            if not str(s).startswith("https://w3id.org/coopgraph/id/"):
+                continue  # the dataset's own description, the ontology
+            name = g.identifier if hasattr(g, "identifier") else g
+            assert name in traced, f"{s} {prop} {o} is in <{name}>, not the graph of a traced source"
+            checked += 1
+    assert checked > 50

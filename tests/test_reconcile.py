@@ -228,11 +228,17 @@ def test_cors_preflight(server):
 # ----------------------------------------------------------------------------- suggest, preview
 
 def test_suggest_services(server, schemas):
-    status, headers, body = call(server + "/reconcile/suggest/entity?prefix=intern")
+    status, headers, body = call(server + "/reconcile/suggest/entity?prefix=international%20coop")
     answer = json.loads(body)
     assert status == 200 and headers["access-control-allow-origin"] == "*"
     valid(schemas, "suggest-entities-response", answer)
     assert "organization/ica" in {r["id"] for r in answer["result"]}
+    # entities with a name (or another name) that starts with what was typed come first, the
+    # shortest first: more than ten match "intern", the ten shortest are shown
+    _s, _h, body = call(server + "/reconcile/suggest/entity?prefix=intern")
+    names = [r["name"] for r in json.loads(body)["result"]]
+    assert len(names) == 10 and "International Labour Organization" in names, names
+    assert [len(n) for n in names] == sorted(len(n) for n in names), names
     _s, _h, body = call(server + "/reconcile/suggest/type?prefix=Pe")
     types = json.loads(body)
     valid(schemas, "suggest-types-response", types)

@@ -119,7 +119,8 @@ def test_a_page_in_another_language_gives_the_item_its_headline_in_that_language
     headline = Literal("Un dialogue entre dirigeants coopératifs grecs et internationaux", lang="fr")
     assert (item, SDO.headline, headline) in g
     assert (item, SDO.alternativeHeadline, None) not in g
-    assert (item, SDO.inLanguage, Literal("fr")) in g and (item, SDO.genre, Literal("Article", lang="fr")) in g
+    # the page is in French; its kind line is one of the ILO's English ones, so it stays English
+    assert (item, SDO.inLanguage, Literal("fr")) in g and (item, SDO.genre, Literal("Article", lang="en")) in g
     # names of new entities are in the page's language, never relabelled as English
     assert (ID["organization/cooperative-de-test"], SDO.name, Literal("Coopérative de test", lang="fr")) in g
     assert (item, SDO.about, ID["organization/cooperative-de-test"]) in g
@@ -182,7 +183,10 @@ def test_a_bad_reference_record_is_an_error_naming_the_field(project_copy, edit,
     (("id: organization/ilo-cooperatives-unit", "id: organization/no-such-unit"),
      ["test-listing.yaml:", "items[0].mentions[0].id", "not in the data"]),
     (("kind: listing", "kind: page"), ["test-listing.yaml:", "kind", "listing"]),
-    (("    headline: \"A dialogue", "    title: \"A dialogue"), ["items[1].headline", "missing"]),
+    (("    headline: \"A dialogue", "    title: \"A dialogue"), ["items[1].title", "not a field of a listing item"]),
+    (("    headline: \"A dialogue", "    position_: 9\n    headline: \"A dialogue"), ["items[1].position_", "not a field"]),
+    (("    headline: \"A dialogue between Greek and international cooperative and SSE leaders\"\n", ""),
+     ["items[1].headline", "missing"]),
     (("items:\n", "items:\n  - [\n"), ["test-listing.yaml:", "not valid YAML"]),
 ])
 def test_a_bad_record_is_an_error_naming_file_line_and_field_and_writes_nothing(project_copy, edit, words):

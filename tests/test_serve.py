@@ -1,7 +1,7 @@
 """`coopgraph serve` over plain HTTP: the protocol, negotiation, statuses, CORS, refusals and caps.
 
 Every test talks to a real server process (conftest `server` fixture: `coopgraph serve` on a free
-loopback port, timeout 3 s, row cap 500, body cap 100,000 bytes, two query workers).
+loopback port, timeout 3 s, row cap 2,000, body cap 100,000 bytes, two query workers).
 """
 
 from __future__ import annotations

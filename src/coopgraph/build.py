@@ -201,7 +201,8 @@ def load(project: Project, *, skip_generated: bool = False) -> Loaded:
     """Read ontology/*.ttl and data/**/*.trig into a Dataset; InputError names the file and line.
 
     ``skip_generated`` leaves out the files generated from page records (data/ingested/page-*.trig),
-    so that generating them again depends on the hand-edited data and the records alone."""
+    and the links of data/mappings/, so that generating them again depends on the hand-edited data
+    and the records alone."""
     ds = new_dataset()
     files = SourceFiles(project)
     ontology_files = sorted(project.ontology_dir.glob("*.ttl"))
@@ -233,7 +234,10 @@ def load(project: Project, *, skip_generated: bool = False) -> Loaded:
             ds.graph(URIRef(str(name))).add((s, p, o))
         files.add(rel, path, names)
     _check_graph_names(ds, files)
-    _add_mappings(ds, files, project)
+    if not skip_generated:
+        # a mapping set may cite a page record's source: links are for the built graph, and
+        # generating the records needs the hand-edited facts only
+        _add_mappings(ds, files, project)
     return Loaded(ds, files)
 
 

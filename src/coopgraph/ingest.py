@@ -42,7 +42,8 @@ from .export import trig, write_all
 from .listing import Listing, ListingItem, clean, read_listing
 from .namespaces import COOP, ID, PROV, RDF, RDFS, SDO, SKOS, SOURCES_GRAPH, XSD
 from .project import Project
-from .validate import Report, load_shapes, validate
+from .shaclsparql import validate_graph
+from .validate import Report, load_shapes
 
 #: The listing's category line -> the types an item gets (README "Ingesting new listing items").
 GENRE_TYPES: dict[str, tuple[URIRef, ...]] = {
@@ -429,11 +430,11 @@ def plan_ingest(project: Project, path: Path | str, *, url: str | None = None, r
 def _check(project: Project, loaded: Loaded, new_ds: Dataset) -> tuple[Report, list]:
     """Validate the would-be dataset; the violations it has that the current data has not."""
     shapes = load_shapes(project.shapes_dir, label_root=project.root)
-    before = validate(loaded.union(), shapes)
+    before = validate_graph(loaded.union(), shapes)
     after_graph = loaded.union()
     for s, p, o, _g in new_ds.quads((None, None, None, None)):
         after_graph.add((s, p, o))
-    after = validate(after_graph, shapes)
+    after = validate_graph(after_graph, shapes)
     old = {(r.focus, r.path, r.message) for r in before.violations}
     return after, [r for r in after.violations if (r.focus, r.path, r.message) not in old]
 

@@ -257,14 +257,19 @@ class Service:
     # -- suggest and preview
     def suggest_entity(self, prefix: str, cursor: int) -> dict:
         key = " ".join(link.words(prefix))
-        hits = []
+        ranked = []
         for e in self.matcher.entities:
             names = [" ".join(link.words(n)) for n in e.names]
-            if key and any(n.startswith(key) or f" {key}" in f" {n}" for n in names) or \
-                    link.short_id(e.id) == prefix.strip():
-                hits.append({"id": link.short_id(e.id), "name": e.label,
-                             "notable": [{"id": e.family, "name": e.family}],
-                             **({"description": e.description} if e.description else {})})
+            exact_id = link.short_id(e.id) == prefix.strip()
+            if key and any(n.startswith(key) or f" {key}" in f" {n}" for n in names) or exact_id:
+                # the id itself, then a name that starts with the prefix, then one with a word that
+                # does; shorter names first (the closest to what was typed), then by name
+                rank = 0 if exact_id else 1 if any(n.startswith(key) for n in names) else 2
+                ranked.append(((rank, len(e.label), e.label, e.id), {
+                    "id": link.short_id(e.id), "name": e.label,
+                    "notable": [{"id": e.family, "name": e.family}],
+                    **({"description": e.description} if e.description else {})}))
+        hits = [hit for _key, hit in sorted(ranked, key=lambda pair: pair[0])]
         return {"result": hits[cursor:cursor + 10]}
 
     @staticmethod

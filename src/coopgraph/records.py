@@ -246,6 +246,11 @@ def _check_events(record: Record, path: tuple, events) -> None:
 def _check(record: Record) -> None:
     d = record.data
     kind = d.get("kind")
+    if kind == "reference":
+        for name in ("headline", "items", "category", "unit", "countries", "item"):
+            if name in d:
+                raise record.fail((name,), f"a reference page is not an item: it has no {name}; record its "
+                                  "documents, events, mentions and identifiers")
     if kind in KIND_KEYS:
         _keys(record, (), d, COMMON_KEYS | KIND_KEYS[kind], f"a {kind} record")
         for key in ("mentions", "about", "documents", "publisher", "unit"):
@@ -293,10 +298,6 @@ def _check(record: Record) -> None:
                 _need(record, ("items", i, "date"), item.get("date"), dt.date, "a date")
             _check_entity_lists(record, ("items", i), item)
     elif kind == "reference":
-        for name in ("headline", "items", "category", "unit", "countries", "item"):
-            if name in d:
-                raise record.fail((name,), f"a reference page is not an item: it has no {name}; record its "
-                                  "documents, events, mentions and identifiers")
         _check_entity_lists(record, (), d)
     else:
         _need(record, ("headline",), d.get("headline"), str, "the item's headline, exactly")
@@ -336,6 +337,7 @@ class Resolver:
     entities: set[URIRef] = field(default_factory=set)
     countries: dict[str, URIRef] = field(default_factory=dict)  # ISO code -> IRI
     items: dict[URIRef, tuple[str | None, set[str]]] = field(default_factory=dict)  # IRI -> date, headlines
+    names: dict[URIRef, str] = field(default_factory=dict)  # IRI -> a name as written, for labels
 
     @classmethod
     def from_graph(cls, graph: Graph) -> "Resolver":
@@ -346,8 +348,12 @@ class Resolver:
             r.entities.add(s)
             kind, _slug = ids.split(s)
             for p in (SDO.name, SDO.alternateName, SKOS.prefLabel, SKOS.altLabel):
-                for o in graph.objects(s, p):
+                for o in sorted(graph.objects(s, p)):
                     r.by_label.setdefault((kind, normalise(o)), s)
+            english = sorted(str(o) for o in graph.objects(s, SDO.name)
+                             if getattr(o, "language", None) in (None, "en"))
+            if english:
+                r.names[s] = english[0]
             if kind == "item":
                 date = graph.value(s, SDO.datePublished)
                 r.items[s] = (str(date)[:10] if date is not None else None,
@@ -456,6 +462,7 @@ class _Writer:
             if iri not in self.res.entities:
                 self.result.new_entities.append(iri)
             self.res.entities.add(iri)
+        self.res.names.setdefault(iri, name.strip())
         self.describe(iri, kind, cls, m, path)
         return iri
 
@@ -506,7 +513,9 @@ class _Writer:
             return
         _kind, pslug = ids.split(person)
         _kind, oslug = ids.split(org)
-        role = ids.mint("role", f"{pslug}-{oslug}"[:120].strip("-"))
+        # one role node per person, organisation and role as worded: two pages that word it
+        # differently give two roles, each with one name
+        role = ids.mint("role", f"{pslug}-{oslug}"[:100].strip("-") + "-" + (ids.slugify(role_name)[:40].strip("-") or "member"))
         g = self.g
         g.add((role, RDF.type, SDO.OrganizationRole))
         org_name = self.res_name(org, of)
@@ -517,13 +526,13 @@ class _Writer:
         g.add((person, SDO.memberOf, role))
 
     def res_name(self, iri: URIRef, given) -> str:
+        """The name a label is made of: the one the record gives, else the one the data knows."""
         if isinstance(given, str):
             return given.strip()
         if isinstance(given, dict) and given.get("name"):
             return str(given["name"]).strip()
-        for (kind, label), other in self.res.by_label.items():
-            if other == iri:
-                return label
+        if iri in self.res.names:
+            return self.res.names[iri]
         return str(iri).rsplit("/", 1)[-1]
 
     def document_facts(self, doc: URIRef, cls: URIRef, m: dict, path: tuple) -> None:
@@ -533,11 +542,12 @@ class _Writer:
             day = _need(self.r, path + ("date",), date, dt.date, "a date")
             g.add((doc, SDO.legislationDate if cls == SDO.Legislation else COOP.dateAdopted,
                    Literal(day.isoformat(), datatype=XSD.date)))
-        by = m.get("adoptedBy")
-        if by:
+        many = isinstance(m.get("adoptedBy"), list)
+        for j, by in enumerate(_as_list(m.get("adoptedBy"))):
             body = self.entity(by if isinstance(by, dict) else {"type": "Organization", "name": by},
-                               path + ("adoptedBy",))
-            g.add((doc, SDO.legislationPassedBy if cls == SDO.Legislation else COOP.adoptedBy, body))
+                               path + ("adoptedBy", j) if many else path + ("adoptedBy",))
+            legislation = cls == SDO.Legislation
+            g.add((doc, SDO.legislationPassedBy if legislation else COOP.adoptedBy, body))
         for j, label in enumerate(_as_list(m.get("labels"))):
             if not isinstance(label, dict) or not label.get("lang") or not label.get("text"):
                 raise self.r.fail(path + ("labels", j), "a label is {lang: fr, text: \"...\"} (a title a page gives)")
@@ -656,7 +666,13 @@ class _Writer:
         else:
             iri, matched = self.res.item(day, headline)
         g = self.g
-        category = d.get("category")
+        category, category_lang = d.get("category"), None
+        if isinstance(category, dict):
+            # a kind line in another language than the page's text: {text: "Actualité", lang: fr}
+            category, category_lang = category.get("text"), category.get("lang")
+            if not isinstance(category, str) or not isinstance(category_lang, str) \
+                    or not re.fullmatch(r"[a-z]{2}", category_lang):
+                raise self.r.fail(path + ("category",), "a category is \"News\", or {text: \"Actualité\", lang: fr}")
         for t in CATEGORY_TYPES.get(normalise(category or ""), (SDO.Article,)):
             g.add((iri, RDF.type, t))
         if self.lang != "en":
@@ -672,7 +688,8 @@ class _Writer:
         if category:
             # the ILO's English kind and series lines stay English on a page in another language
             english = normalise(category) in ENGLISH_CATEGORIES
-            g.add((iri, SDO.genre, self.lit(category) if english else self.page_lit(category)))
+            lang = category_lang or ("en" if english else self.lang)
+            g.add((iri, SDO.genre, self.lit(category, lang)))
         if day is not None:
             g.add((iri, SDO.datePublished, Literal(day.isoformat(), datatype=XSD.date)))
         g.add((iri, SDO.inLanguage, Literal(self.lang)))
@@ -904,14 +921,21 @@ def plan_pages(project: Project, paths: list[Path] | None = None, *, check_shape
         plan.stale = sorted(p for p in folder.glob(GENERATED_PREFIX + "*.trig") if p.name not in keys) \
             if folder.is_dir() else []
     if check_shapes and (plan.files or plan.stale):
-        from .validate import load_shapes, validate
+        from .shaclsparql import validate_graph
+        from .validate import load_shapes
         shapes = load_shapes(project.shapes_dir, label_root=project.root)
-        before = validate(load(project).union(), shapes)
+        try:
+            current = load(project).union()
+        except InputError:
+            # the current files do not load (e.g. a mapping set cites a page source not generated
+            # yet): compare with the hand-edited data alone
+            current = union_graph(loaded.dataset)
+        before = validate_graph(current, shapes)
         after_graph = loaded.union()
         for result in results:
             for s, p, o, _g in result.dataset.quads((None, None, None, None)):
                 after_graph.add((s, p, o))
-        after = validate(after_graph, shapes)
+        after = validate_graph(after_graph, shapes)
         old = {(v.focus, v.path, v.message) for v in before.violations}
         plan.report = after
         plan.violations = [v for v in after.violations if (v.focus, v.path, v.message) not in old]

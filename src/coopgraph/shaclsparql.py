@@ -630,3 +630,17 @@ def _merge_fallback(store: GraphStore, shapes: Graph, fallback: Iterable, report
                        if report_graph.value(r, SH.resultSeverity) == SH.Violation)
     report_graph.set((report, SH.conforms, Literal(conforms)))
     return report_graph
+
+
+def validate_graph(graph: Graph, shapes: Graph, *, files: SourceFiles | None = None) -> Report:
+    """:func:`validate_store` over an in-memory Oxigraph store that holds ``graph`` (as its union).
+
+    What `coopgraph ingest` and `coopgraph ingest-pages` check the would-be dataset with: the same
+    results as pySHACL (tests/test_shaclsparql.py), in a fraction of its time on the whole record."""
+    import pyoxigraph as ox
+    from .store import OxigraphStore, rdflib_to_ox
+    store = OxigraphStore.in_memory()
+    name = ox.NamedNode("https://w3id.org/coopgraph/graph/checked")
+    store.ox.bulk_extend(ox.Quad(rdflib_to_ox(s), rdflib_to_ox(p), rdflib_to_ox(o), name) for s, p, o in graph)
+    store.finish_load()
+    return validate_store(store, shapes, files=files)
