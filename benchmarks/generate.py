@@ -282,14 +282,18 @@ def generate(triples: int, seed: int = 1, violations: int = 0) -> tuple[Writer, 
     return writer, gen.injected
 
 
-def write_project(target: Path, text: str, *, name: str = "synthetic.trig") -> Path:
-    """A project folder: the real ontology/, shapes/, queries/, data/ plus the synthetic file."""
+def write_project(target: Path, text: str, *, name: str = "synthetic.trig", page_records: bool = True) -> Path:
+    """A project folder: the real ontology/, shapes/, queries/, data/ plus the synthetic file.
+
+    ``page_records=False`` leaves out the files generated from page records (data/ingested/page-*.trig)
+    and the records: the hand-edited data only, for a quick run (the smoke test)."""
     target.mkdir(parents=True, exist_ok=True)
+    ignored = ("raw",) if page_records else ("raw", "pages", "page-*.trig")
     for folder in ("ontology", "shapes", "queries", "data"):
         if (target / folder).exists():
             shutil.rmtree(target / folder)
         if (ROOT / folder).is_dir():
-            shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns("raw"))
+            shutil.copytree(ROOT / folder, target / folder, ignore=shutil.ignore_patterns(*ignored))
         else:
             (target / folder).mkdir()
     out = target / "data" / name

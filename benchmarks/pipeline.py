@@ -354,13 +354,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="project folder to generate into (default: a temp dir)")
     parser.add_argument("--shapes", type=Path, default=None,
                         help="shapes folder (default: the project's shapes/, or tests/data/scale-shapes.ttl when empty)")
+    parser.add_argument("--without-page-records", action="store_true",
+                        help="leave out the data generated from page records (data/pages/): the hand-edited "
+                             "data only, for a quick run (the test suite's smoke test)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(HERE))
     import generate
     work = args.work or Path(tempfile.mkdtemp(prefix="coopgraph-bench-"))
     print(f"generating {args.triples} synthetic triples into {work} ...", flush=True)
     writer, injected = generate.generate(args.triples, args.seed, args.violations)
-    generate.write_project(work, writer.trig())
+    generate.write_project(work, writer.trig(), page_records=not args.without_page_records)
     shapes_dir = args.shapes
     if shapes_dir is None:
         shapes_dir = work / "shapes"

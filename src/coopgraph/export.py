@@ -209,6 +209,13 @@ def render_all(ds: Dataset, *, context: dict, loader: LocalDocumentLoader,
     return {FORMATS[f][0]: serialize(ds, f, context=context, loader=loader) for f in formats}
 
 
+def render_store(store, *, context: dict, loader: LocalDocumentLoader,
+                 formats: Iterable[str] = tuple(FORMATS)) -> dict[str, str]:
+    """render_all() of a store: the same texts, written by the fast writers on the Oxigraph store."""
+    return {path.name: "".join(chunks)
+            for path, chunks in store_dumps(store, formats, context=context, loader=loader, out_dir=Path("."))}
+
+
 def dump_all(ds, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,
              formats: Iterable[str] = tuple(FORMATS)) -> list[Path]:
     """Every dump of ``ds`` (a Dataset or a store) into ``out_dir``, written all or nothing."""
