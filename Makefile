@@ -26,7 +26,7 @@ debian-packages:
 	./.ci/install-debian-packages
 
 test: debian-packages setup-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache test-artifacts
