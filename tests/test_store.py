@@ -225,6 +225,17 @@ def test_bad_data_gives_the_same_error_on_both_stores(project_copy, kind, text, 
     assert "zz-extra.trig" in err.value.message
 
 
+@pytest.mark.parametrize("kind", ["oxigraph", "memory"])
+def test_a_blank_node_is_reported_in_the_first_file_that_has_it(project_copy, kind):
+    """The Oxigraph loader scans for blank nodes once, after every file: it still names the file."""
+    (project_copy.data_dir / "0-early.trig").write_text(
+        "<https://w3id.org/coopgraph/source/ilo-listing> { <https://w3id.org/coopgraph/id/person/x> "
+        "<http://schema.org/knows> [] . }\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        open_store(project_copy, kind)
+    assert err.value.message.startswith("data/0-early.trig: blank node in <https://w3id.org/coopgraph/source/ilo-listing>")
+
+
 def test_unknown_store_and_misused_store_path_are_input_errors(project, tmp_path):
     with pytest.raises(InputError, match="unknown store"):
         open_store(project, "sqlite")

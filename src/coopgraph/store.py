@@ -555,16 +555,29 @@ def load_into(target: OxigraphStore, project: "Project", files: "SourceFiles") -
         stray = next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
         if stray is not None:
             check_loaded_statement(files, rel, ox_to_rdflib(stray.subject), None, None, None)
-        blank = next(iter(store.query(
-            "SELECT ?g ?s WHERE { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
-            f"FILTER(?g != <{ONTOLOGY_GRAPH}> && ?g != <{DATASET_GRAPH}>) }} LIMIT 1")), None)
-        if blank is not None:
-            check_loaded_statement(files, rel, None, None, None, ox_to_rdflib(blank["g"]), blank_node=True)
         # A graph is checked in the first file (in name order) that has it, as build.load does.
         files.graphs[rel] = {n.value for n in store.named_graphs()} - before
+    # One scan of the data graphs for blank nodes (a scan after each file made loading quadratic in
+    # the number of files); only when there is one are the files read again to name the first.
+    blank = next(iter(store.query(
+        "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) } "
+        f"FILTER(?g != <{ONTOLOGY_GRAPH}> && ?g != <{DATASET_GRAPH}>) }} LIMIT 1")), None)
+    if blank is not None:
+        rel, name = _first_blank_node(project, data_files)
+        check_loaded_statement(files, rel, None, None, None, name, blank_node=True)
     _check_graph_names_in(_declared_sources(target), files)
     _add_mappings(target, files, project)
     target.finish_load()
+
+
+def _first_blank_node(project: "Project", data_files) -> tuple[str, object]:
+    """The first data file (in load order) with a blank node, and the graph it is in."""
+    import pyoxigraph as ox
+    for path in data_files:
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG, base_iri=path.resolve().as_uri()):
+            if isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode):
+                return project.relative(path), ox_to_rdflib(quad.graph_name)
+    raise AssertionError("a blank node in the store but in no data file")  # pragma: no cover
 
 
 def _add_mappings(target: OxigraphStore, files: "SourceFiles", project: "Project") -> None:
