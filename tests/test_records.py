@@ -164,17 +164,10 @@ def test_a_reference_page_states_who_adopts_monitors_and_implements_a_text(proje
     (("symbol: \"R-TEST\"", "symbl: \"R-TEST\""), ["test-reference.yaml:", "documents[0].symbl", "not a field"]),
     (("read: 2026-12-06", "read: 2026-12-06\nlang: French"), ["test-reference.yaml:", "lang", "two-letter"]),
     (("    start: 2002-06-03", "    begin: 2002-06-03"), ["test-reference.yaml:", "events[0].begin", "not a field"]),
+    (("{scheme: TESTREG, value:", "{value:"), ["test-reference.yaml:", "documents[0].identifiers[0]", "scheme"]),
 ])
-def test_a_bad_reference_record_is_an_error_naming_the_field(project_copy, edit, words):
-    folder = _with_records(project_copy, "reference.yaml")
-    record = folder / "test-reference.yaml"
-    text = record.read_text(encoding="utf-8")
-    assert edit[0] in text
-    record.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
-    result = run_cli("ingest-pages", root=project_copy.root)
-    assert result.exit_code == 2, result.output
-    for word in words:
-        assert word in result.output, result.output
+def test_a_bad_reference_record_is_an_error_naming_the_field_and_writes_nothing(project_copy, edit, words):
+    _assert_bad_record(project_copy, "reference", edit, words)
 
 
 @pytest.mark.parametrize("edit, words", [
@@ -190,16 +183,20 @@ def test_a_bad_reference_record_is_an_error_naming_the_field(project_copy, edit,
     (("items:\n", "items:\n  - [\n"), ["test-listing.yaml:", "not valid YAML"]),
 ])
 def test_a_bad_record_is_an_error_naming_file_line_and_field_and_writes_nothing(project_copy, edit, words):
-    folder = _with_records(project_copy, "listing.yaml")
-    record = folder / "test-listing.yaml"
+    _assert_bad_record(project_copy, "listing", edit, words)
+
+
+def _assert_bad_record(project_copy, name: str, edit: tuple[str, str], words: list[str]) -> None:
+    """tests/data/pages/NAME.yaml with edit[0] replaced by edit[1]: exit 2, the words, no file written."""
+    record = _with_records(project_copy, f"{name}.yaml") / f"test-{name}.yaml"
     text = record.read_text(encoding="utf-8")
     assert edit[0] in text
     record.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
     result = run_cli("ingest-pages", root=project_copy.root)
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.output
     for word in words:
         assert word in result.output, result.output
-    assert not (project_copy.data_dir / "ingested" / "page-test-listing.trig").exists()
+    assert not (project_copy.data_dir / "ingested" / f"page-test-{name}.trig").exists()
 
 
 def test_every_generated_file_of_the_project_is_up_to_date():

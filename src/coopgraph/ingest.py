@@ -42,7 +42,7 @@ from .export import trig, write_all
 from .listing import Listing, ListingItem, clean, read_listing
 from .namespaces import COOP, ID, PROV, RDF, RDFS, SDO, SKOS, SOURCES_GRAPH, XSD
 from .project import Project
-from .shaclsparql import validate_graph
+from .shaclsparql import new_violations
 from .validate import Report, load_shapes
 
 #: The listing's category line -> the types an item gets (README "Ingesting new listing items").
@@ -430,13 +430,10 @@ def plan_ingest(project: Project, path: Path | str, *, url: str | None = None, r
 def _check(project: Project, loaded: Loaded, new_ds: Dataset) -> tuple[Report, list]:
     """Validate the would-be dataset; the violations it has that the current data has not."""
     shapes = load_shapes(project.shapes_dir, label_root=project.root)
-    before = validate_graph(loaded.union(), shapes)
     after_graph = loaded.union()
     for s, p, o, _g in new_ds.quads((None, None, None, None)):
         after_graph.add((s, p, o))
-    after = validate_graph(after_graph, shapes)
-    old = {(r.focus, r.path, r.message) for r in before.violations}
-    return after, [r for r in after.violations if (r.focus, r.path, r.message) not in old]
+    return new_violations(shapes, loaded.union(), after_graph)
 
 
 def refusal(plan: Plan) -> str:

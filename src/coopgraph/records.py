@@ -203,9 +203,10 @@ KIND_KEYS = {
 LISTING_ITEM_KEYS = {"position", "category", "headline", "date", "countries", "mentions", "about", "item"}
 EVENT_KEYS = {"id", "name", "alternateName", "lang", "start", "end", "place", "online", "organizer", "roles"}
 ROLE_KEYS = {"person", "role", "capacity"}
-MENTION_KEYS = {"type", "id", "name", "alternateName", "lang", "country", "code", "parent", "role", "of", "date",
-                "adoptedBy", "adoptedAt", "labels", "symbol", "monitoredBy", "implementedBy", "identifiers",
-                "partOf", "cites", "replaces"}
+MENTION_KEYS = {"type", "id", "lang", "code", *FACT_KEYS}
+#: Keys of a mention whose values name other entities (checked as mentions in their turn).
+NESTED_MENTION_KEYS = ("parent", "of", "adoptedBy", "adoptedAt", "monitoredBy", "implementedBy", "partOf", "cites",
+                       "replaces")
 
 
 def _keys(record: Record, path: tuple, d: dict, allowed: set, what: str) -> None:
@@ -222,8 +223,7 @@ def _check_mentions(record: Record, path: tuple, value) -> None:
             _check_mentions(record, path + (i,), v)
     elif isinstance(value, dict):
         _keys(record, path, value, MENTION_KEYS, "an entity")
-        for key in ("parent", "of", "adoptedBy", "adoptedAt", "monitoredBy", "implementedBy", "partOf", "cites",
-                    "replaces"):
+        for key in NESTED_MENTION_KEYS:
             if isinstance(value.get(key), (dict, list)):
                 _check_mentions(record, path + (key,), value[key])
 
@@ -267,7 +267,7 @@ def _check(record: Record) -> None:
     url = _need(record, ("url",), d.get("url"), str, "the page's address (http or https)")
     if not re.match(r"^https?://[^\s/]+/?\S*$", url):
         raise record.fail(("url",), f"{url!r} is not an http(s) address")
-    if d.get("kind") in ("reference", "listing") and d.get("title") is None and d.get("label") is not None:
+    if kind in ("reference", "listing") and d.get("title") is None and d.get("label") is not None:
         # a stored copy that shows no title: the curator describes the page (never a made-up title)
         _need(record, ("label",), d.get("label"), str, "a description of the page (its title is not shown)")
     else:
@@ -276,7 +276,6 @@ def _check(record: Record) -> None:
     lang = d.get("lang", "en")
     if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
         raise record.fail(("lang",), f"{lang!r}: the page's language as a two-letter code (en, fr, es, ru, tr, it, nl ...)")
-    kind = d.get("kind")
     if kind not in ("listing", "item", "reference"):
         raise record.fail(("kind",), f"{kind!r}: write listing (a page of items), item (an item's own page) "
                           "or reference (another page that states facts: a standard's page, a partner's news)")
@@ -546,8 +545,7 @@ class _Writer:
         for j, by in enumerate(_as_list(m.get("adoptedBy"))):
             body = self.entity(by if isinstance(by, dict) else {"type": "Organization", "name": by},
                                path + ("adoptedBy", j) if many else path + ("adoptedBy",))
-            legislation = cls == SDO.Legislation
-            g.add((doc, SDO.legislationPassedBy if legislation else COOP.adoptedBy, body))
+            g.add((doc, SDO.legislationPassedBy if cls == SDO.Legislation else COOP.adoptedBy, body))
         for j, label in enumerate(_as_list(m.get("labels"))):
             if not isinstance(label, dict) or not label.get("lang") or not label.get("text"):
                 raise self.r.fail(path + ("labels", j), "a label is {lang: fr, text: \"...\"} (a title a page gives)")
@@ -576,9 +574,9 @@ class _Writer:
                                      path + (key, j))
                 g.add((doc, prop, target))
         for j, ident in enumerate(_as_list(m.get("identifiers"))):
-            if not isinstance(ident, dict):
+            if not isinstance(ident, dict) or not ident.get("scheme") or not ident.get("value"):
                 raise self.r.fail(path + ("identifiers", j), "an identifier is {scheme: NORMLEX, value: \"...\"}")
-            self.identifier({"entity": ids.split(doc)[0] + "/" + ids.split(doc)[1], **ident}, path + ("identifiers", j))
+            self.add_identifier(doc, ident)
 
     def country(self, code: str, path: tuple) -> URIRef:
         code = str(code).upper()
@@ -719,27 +717,29 @@ class _Writer:
             unit = d["unit"]
             g.add((iri, SDO.sourceOrganization,
                    self.entity(unit if isinstance(unit, dict) else {"type": "Organization", "id": unit}, ("unit",))))
-        for j, ev in enumerate(d.get("events") or []):
-            g.add((iri, SDO.about, self.event(ev, ("events", j))))
-        for j, doc in enumerate(d.get("documents") or []):
-            if isinstance(doc, dict) and "type" not in doc:
-                doc = {"type": "Document", **doc}
-            g.add((iri, SDO.about, self.entity(doc, ("documents", j))))
-        for j, ident in enumerate(d.get("identifiers") or []):
-            self.identifier(ident, ("identifiers", j))
+        for target in self.events_and_documents():
+            g.add((iri, SDO.about, target))
+        self.identifiers()
 
     def reference(self) -> None:
         """A page that is not an item: the facts it states of documents, events and entities."""
+        self.events_and_documents()
+        for j, m in enumerate(self.r.data.get("mentions") or []):
+            self.entity(m, ("mentions", j))
+        self.identifiers()
+
+    def events_and_documents(self) -> list[URIRef]:
+        """The events and documents a page describes (events:, documents:, a document's type by default)."""
         d = self.r.data
-        for j, ev in enumerate(d.get("events") or []):
-            self.event(ev, ("events", j))
+        described = [self.event(ev, ("events", j)) for j, ev in enumerate(d.get("events") or [])]
         for j, doc in enumerate(d.get("documents") or []):
             if isinstance(doc, dict) and "type" not in doc:
                 doc = {"type": "Document", **doc}
-            self.entity(doc, ("documents", j))
-        for j, m in enumerate(d.get("mentions") or []):
-            self.entity(m, ("mentions", j))
-        for j, ident in enumerate(d.get("identifiers") or []):
+            described.append(self.entity(doc, ("documents", j)))
+        return described
+
+    def identifiers(self) -> None:
+        for j, ident in enumerate(self.r.data.get("identifiers") or []):
             self.identifier(ident, ("identifiers", j))
 
     def event(self, ev: dict, path: tuple) -> URIRef:
@@ -792,7 +792,10 @@ class _Writer:
     def identifier(self, ident: dict, path: tuple) -> None:
         if not isinstance(ident, dict) or not ident.get("entity") or not ident.get("scheme") or not ident.get("value"):
             raise self.r.fail(path, "an identifier is {entity: KIND/SLUG, scheme: NORMLEX, value: \"...\"}")
-        target = self.entity({"id": ident["entity"]}, path + ("entity",))
+        self.add_identifier(self.entity({"id": ident["entity"]}, path + ("entity",)), ident)
+
+    def add_identifier(self, target: URIRef, ident: dict) -> None:
+        """An address as skos:exactMatch, any other value as schema:identifier SCHEME:VALUE."""
         value = str(ident["value"]).strip()
         if re.match(r"^https?://", value):
             self.g.add((target, SKOS.exactMatch, URIRef(value)))
@@ -921,7 +924,7 @@ def plan_pages(project: Project, paths: list[Path] | None = None, *, check_shape
         plan.stale = sorted(p for p in folder.glob(GENERATED_PREFIX + "*.trig") if p.name not in keys) \
             if folder.is_dir() else []
     if check_shapes and (plan.files or plan.stale):
-        from .shaclsparql import validate_graph
+        from .shaclsparql import new_violations
         from .validate import load_shapes
         shapes = load_shapes(project.shapes_dir, label_root=project.root)
         try:
@@ -930,15 +933,11 @@ def plan_pages(project: Project, paths: list[Path] | None = None, *, check_shape
             # the current files do not load (e.g. a mapping set cites a page source not generated
             # yet): compare with the hand-edited data alone
             current = union_graph(loaded.dataset)
-        before = validate_graph(current, shapes)
         after_graph = loaded.union()
         for result in results:
             for s, p, o, _g in result.dataset.quads((None, None, None, None)):
                 after_graph.add((s, p, o))
-        after = validate_graph(after_graph, shapes)
-        old = {(v.focus, v.path, v.message) for v in before.violations}
-        plan.report = after
-        plan.violations = [v for v in after.violations if (v.focus, v.path, v.message) not in old]
+        plan.report, plan.violations = new_violations(shapes, current, after_graph)
     return plan
 
 

@@ -28,6 +28,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from .build import SourceFiles, bind_prefixes
+from .namespaces import GRAPH
 from .store import GraphStore, MemoryStore
 from .validate import Report, report_from_graph
 
@@ -640,7 +641,17 @@ def validate_graph(graph: Graph, shapes: Graph, *, files: SourceFiles | None = N
     import pyoxigraph as ox
     from .store import OxigraphStore, rdflib_to_ox
     store = OxigraphStore.in_memory()
-    name = ox.NamedNode("https://w3id.org/coopgraph/graph/checked")
+    name = ox.NamedNode(str(GRAPH["checked"]))
     store.ox.bulk_extend(ox.Quad(rdflib_to_ox(s), rdflib_to_ox(p), rdflib_to_ox(o), name) for s, p, o in graph)
     store.finish_load()
     return validate_store(store, shapes, files=files)
+
+
+def new_violations(shapes: Graph, current: Graph, proposed: Graph) -> tuple[Report, list]:
+    """The report on ``proposed`` and those of its violations that ``current`` has not.
+
+    What an ingest would add: `coopgraph ingest` and `coopgraph ingest-pages` refuse to write them."""
+    before = validate_graph(current, shapes)
+    after = validate_graph(proposed, shapes)
+    old = {(v.focus, v.path, v.message) for v in before.violations}
+    return after, [v for v in after.violations if (v.focus, v.path, v.message) not in old]
