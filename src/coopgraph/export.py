@@ -211,9 +211,11 @@ def render_all(ds: Dataset, *, context: dict, loader: LocalDocumentLoader,
 
 def render_store(store, *, context: dict, loader: LocalDocumentLoader,
                  formats: Iterable[str] = tuple(FORMATS)) -> dict[str, str]:
-    """render_all() of a store: the same texts, written by the fast writers on the Oxigraph store."""
-    return {path.name: "".join(chunks)
-            for path, chunks in store_dumps(store, formats, context=context, loader=loader, out_dir=Path("."))}
+    """render_all() of a store: the same texts, in the same order, written by the fast writers."""
+    formats = list(formats)
+    texts = {path.name: "".join(chunks)
+             for path, chunks in store_dumps(store, formats, context=context, loader=loader, out_dir=Path("."))}
+    return {FORMATS[f][0]: texts[FORMATS[f][0]] for f in formats}
 
 
 def dump_all(ds, out_dir: Path, *, context: dict, loader: LocalDocumentLoader,

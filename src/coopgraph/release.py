@@ -172,8 +172,7 @@ def release(project: Project, version: str, *, date: dt.date, out_dir: Path | No
     ds = kit.loaded.dataset
     day = date.isoformat()
     previous = previous_release(folder, version)
-    rendered = export.render_store(kit.store, context=kit.context, loader=kit.loader)
-    texts: dict[str, str] = {export.FORMATS[f][0]: rendered[export.FORMATS[f][0]] for f in export.FORMATS}
+    texts: dict[str, str] = export.render_store(kit.store, context=kit.context, loader=kit.loader)
     texts.update(description.render(ds, texts, version=version, issued=day, previous_version=previous))
     texts[REPORT_TTL] = report_turtle(report)
     texts[REPORT_TXT] = report.text()
